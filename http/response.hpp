@@ -1,0 +1,89 @@
+#pragma once
+// The response a handler builds, and the writer that serializes it into a caller-provided
+// buffer (RFC 9112 §4, §6). No I/O; the worker owns the output buffer and writes it out.
+
+#include <cstdint>
+#include <string_view>
+
+#include "http/byte_buffer.hpp"
+
+namespace fastfork::http {
+
+/// What a handler sets. Pooled inside request_ctx: reset() keeps the buffers' capacity.
+class response {
+public:
+    void set_status(unsigned code) noexcept { status_ = code; }
+    [[nodiscard]] unsigned status() const noexcept { return status_; }
+
+    /// The Content-Type value. The view must outlive the response (use a literal, or
+    /// set_content_type_copy for anything else).
+    void set_content_type(std::string_view type) noexcept { content_type_ = type; }
+    void set_content_type_copy(std::string_view type);
+    [[nodiscard]] std::string_view content_type() const noexcept { return content_type_; }
+
+    /// Adds a header line. Date, Server, Content-Length, Transfer-Encoding and Connection are the
+    /// writer's; adding them here is a programmer error (they would be sent twice).
+    void add_header(std::string_view name, std::string_view value);
+    /// The serialized extra header lines ("Name: value\r\n"…).
+    [[nodiscard]] std::string_view extra_headers() const noexcept { return headers_.view(); }
+
+    /// Replaces the body with a copy of `data`.
+    void set_body(std::string_view data);
+    void append_body(std::string_view data);
+    /// Uses `data` as the body without copying; it must stay valid until the response is written.
+    void set_body_static(std::string_view data) noexcept;
+    [[nodiscard]] std::string_view body() const noexcept { return static_body_ ? static_view_ : body_.view(); }
+    /// The owned body buffer, for handlers that serialize straight into it.
+    [[nodiscard]] byte_buffer& body_buffer() noexcept {
+        static_body_ = false;
+        return body_;
+    }
+
+    /// Send the body chunked (Transfer-Encoding: chunked) instead of with Content-Length.
+    void set_chunked(bool on) noexcept { chunked_ = on; }
+    [[nodiscard]] bool chunked() const noexcept { return chunked_; }
+
+    /// Ask for the connection to be closed after this response.
+    void set_close(bool on) noexcept { close_ = on; }
+    [[nodiscard]] bool close() const noexcept { return close_; }
+
+    /// Back to 200, no headers, empty body; storage kept.
+    void reset() noexcept;
+
+private:
+    unsigned status_ = 200;
+    std::string_view content_type_;
+    byte_buffer headers_;
+    byte_buffer body_;
+    byte_buffer content_type_storage_;
+    std::string_view static_view_;
+    bool static_body_ = false;
+    bool chunked_ = false;
+    bool close_ = false;
+};
+
+/// Per-response facts the writer needs besides the response itself.
+struct write_options {
+    std::uint8_t version_minor = 1;  // of the request: 0 for HTTP/1.0
+    bool head_request = false;       // HEAD: headers as for GET, no body (RFC 9110 §9.3.2)
+    bool keep_alive = true;          // the connection stays open after this response
+    std::string_view date;           // the Date value (from date_cache); omitted when empty
+    std::string_view server;         // the Server value; omitted when empty
+};
+
+/// Appends the serialized response to `out`. Chooses framing per RFC 9112 §6: 1xx, 204 and 304
+/// carry no body and no Content-Length; chunked falls back to close-delimited for HTTP/1.0.
+/// Connection: `close` when !keep_alive on HTTP/1.1; `keep-alive` when keep_alive on HTTP/1.0.
+/// Returns whether the connection may stay open (false when the framing forces a close).
+bool write_response(const response& resp, const write_options& opt, byte_buffer& out);
+
+/// Appends a minimal complete response for `code` with a short text body and `Connection: close`
+/// (used for 400/408/413/414/431/429/503/… that the server produces itself).
+void write_error_response(unsigned code, std::string_view date, std::string_view server, byte_buffer& out);
+
+/// Appends one chunk (size line, data, CRLF); empty data writes nothing.
+void write_chunk(std::string_view data, byte_buffer& out);
+/// Appends the last chunk and the end of the message ("0\r\n\r\n").
+void write_last_chunk(byte_buffer& out);
+
+}  // namespace fastfork::http

@@ -1,0 +1,232 @@
+#include "master/config.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "master/units.hpp"
+#include "worker/listener.hpp"
+
+namespace fastfork::master {
+
+namespace {
+
+std::string parse_count(std::string_view v, std::uint64_t& out, std::uint64_t min, std::uint64_t max) {
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size()) return "expected a whole number";
+    if (n < min || n > max) return "expected a number from " + std::to_string(min) + " to " + std::to_string(max);
+    out = n;
+    return {};
+}
+
+template <class T>
+std::string set_count(T& field, std::string_view v, std::uint64_t min, std::uint64_t max) {
+    std::uint64_t n;
+    if (auto e = parse_count(v, n, min, max); !e.empty()) return e;
+    field = static_cast<T>(n);
+    return {};
+}
+
+std::string set_duration(worker::millis& field, std::string_view v) {
+    auto d = parse_duration(v);
+    if (!d) return "expected a duration like \"30s\", \"250ms\", \"2m\"";
+    field = *d;
+    return {};
+}
+
+template <class T>
+std::string set_size(T& field, std::string_view v, std::uint64_t min, std::uint64_t max) {
+    auto s = parse_size(v);
+    if (!s) return "expected a size like \"4MiB\", \"64KiB\", \"512\"";
+    if (*s < min || *s > max) return "expected a size from " + std::to_string(min) + " to " + std::to_string(max) + " bytes";
+    field = static_cast<T>(*s);
+    return {};
+}
+
+std::string set_bool(bool& field, std::string_view v) {
+    if (v == "true" || v == "on" || v == "1") {
+        field = true;
+    } else if (v == "false" || v == "off" || v == "0") {
+        field = false;
+    } else {
+        return "expected true or false";
+    }
+    return {};
+}
+
+std::string set_listen(config& c, std::string_view v) {
+    // A flag or JSON string may hold several addresses separated by commas.
+    std::vector<std::string> out;
+    while (!v.empty()) {
+        auto comma = v.find(',');
+        std::string_view one = v.substr(0, comma);
+        worker::listen_address a;
+        std::string err;
+        if (!worker::try_parse_listen_address(one, a, err)) return err;
+        out.emplace_back(one);
+        v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    }
+    if (out.empty()) return "expected at least one address";
+    c.listen = std::move(out);
+    return {};
+}
+
+const std::vector<setting> all_settings = {
+    {"listen", "list", "\"0.0.0.0:8080\"", "addresses to listen on: \"host:port\", \"[::1]:port\", \":port\"",
+     set_listen},
+    {"workers", "auto|count", "\"auto\"", "worker processes; \"auto\" = one per online CPU",
+     [](config& c, std::string_view v) -> std::string {
+         if (v == "auto") {
+             c.workers = 0;
+             return {};
+         }
+         return set_count(c.workers, v, 1, 1024);
+     }},
+    {"cpu_affinity", "auto|off", "\"off\"", "\"auto\" pins worker slot i to CPU i mod CPUs",
+     [](config& c, std::string_view v) -> std::string {
+         if (v == "auto") {
+             c.cpu_affinity = true;
+         } else if (v == "off" || v == "false") {
+             c.cpu_affinity = false;
+         } else {
+             return "expected \"auto\" or \"off\"";
+         }
+         return {};
+     }},
+    {"name", "string", "the first listen port", "instance name: the stats segment is /dev/shm/fastfork.<name>",
+     [](config& c, std::string_view v) -> std::string {
+         if (v.empty() || v.size() > 64 ||
+             !std::all_of(v.begin(), v.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'; }))
+             return "expected 1-64 characters of [A-Za-z0-9._-]";
+         c.name = v;
+         return {};
+     }},
+    {"pid_file", "string", "none", "file the master writes its pid to (removed at exit)",
+     [](config& c, std::string_view v) -> std::string {
+         c.pid_file = v;
+         return {};
+     }},
+    {"error_log", "string", "stderr", "file for the error log (reopened on SIGUSR1)",
+     [](config& c, std::string_view v) -> std::string {
+         c.error_log = v;
+         return {};
+     }},
+    {"log_level", "string", "\"info\"", "alert, error, warn, info or debug",
+     [](config& c, std::string_view v) -> std::string {
+         if (v != "alert" && v != "error" && v != "warn" && v != "info" && v != "debug")
+             return "expected alert, error, warn, info or debug";
+         c.log_level = v;
+         return {};
+     }},
+    {"backlog", "count", "4096", "listen(2) backlog of each socket",
+     [](config& c, std::string_view v) { return set_count(c.backlog, v, 1, 65535); }},
+    {"shutdown_timeout", "duration", "\"30s\"", "graceful shutdown / drain deadline, then workers are killed",
+     [](config& c, std::string_view v) { return set_duration(c.shutdown_timeout, v); }},
+    {"worker_timeout", "duration", "\"30s\"", "a worker whose heartbeat stalls this long is killed and replaced",
+     [](config& c, std::string_view v) { return set_duration(c.worker_timeout, v); }},
+    {"reload_timeout", "duration", "\"30s\"", "a new generation must be ready within this, else the reload rolls back",
+     [](config& c, std::string_view v) { return set_duration(c.reload_timeout, v); }},
+    {"concurrency", "count", "262144", "fibers per worker at most; a request that finds none gets 503",
+     [](config& c, std::string_view v) { return set_count(c.worker.concurrency, v, 1, 1u << 24); }},
+    {"stack_size", "size", "\"64KiB\"", "stack per fiber (plus a guard page)",
+     [](config& c, std::string_view v) { return set_size(c.worker.stack_size, v, 16 * 1024, 64u << 20); }},
+    {"max_idle_worker_duration", "duration", "\"10s\"", "an idle fiber unused this long is freed",
+     [](config& c, std::string_view v) { return set_duration(c.worker.max_idle_worker_duration, v); }},
+    {"max_connections", "count", "100000", "open connections per worker; beyond it: 503 and close",
+     [](config& c, std::string_view v) { return set_count(c.worker.max_connections, v, 1, 1u << 24); }},
+    {"max_conns_per_ip", "count", "0", "open connections per client IP (IPv6: per /64) per worker; 0 = unlimited; beyond: 429",
+     [](config& c, std::string_view v) { return set_count(c.worker.max_conns_per_ip, v, 0, 1u << 24); }},
+    {"max_requests_per_conn", "count", "0", "requests on one connection, then Connection: close; 0 = unlimited",
+     [](config& c, std::string_view v) { return set_count(c.worker.max_requests_per_conn, v, 0, ~0ull); }},
+    {"header_timeout", "duration", "\"10s\"", "first byte to end of the request head; then 408 and close",
+     [](config& c, std::string_view v) { return set_duration(c.worker.header_timeout, v); }},
+    {"read_timeout", "duration", "\"30s\"", "longest gap while reading a body; then 408 and close",
+     [](config& c, std::string_view v) { return set_duration(c.worker.read_timeout, v); }},
+    {"write_timeout", "duration", "\"30s\"", "longest a write may make no progress; then close",
+     [](config& c, std::string_view v) { return set_duration(c.worker.write_timeout, v); }},
+    {"idle_timeout", "duration", "\"75s\"", "keep-alive connection with nothing in flight; then close",
+     [](config& c, std::string_view v) { return set_duration(c.worker.idle_timeout, v); }},
+    {"linger_timeout", "duration", "\"2s\"", "after our FIN, how long unread input is drained before close",
+     [](config& c, std::string_view v) { return set_duration(c.worker.linger_timeout, v); }},
+    {"drain_idle_grace", "duration", "\"1s\"", "while draining, idle keep-alive connections older than this are closed",
+     [](config& c, std::string_view v) { return set_duration(c.worker.drain_idle_grace, v); }},
+    {"max_request_line", "size", "\"8KiB\"", "longest request line; longer: 414",
+     [](config& c, std::string_view v) { return set_size(c.worker.limits.max_request_line, v, 64, 1u << 20); }},
+    {"max_head", "size", "\"16KiB\"", "longest request head; longer: 431",
+     [](config& c, std::string_view v) { return set_size(c.worker.limits.max_head, v, 256, 1u << 20); }},
+    {"max_headers", "count", "100", "most header fields; more: 431",
+     [](config& c, std::string_view v) { return set_count(c.worker.limits.max_headers, v, 1, http::header_capacity); }},
+    {"max_body", "size", "\"4MiB\"", "largest request body; larger: 413",
+     [](config& c, std::string_view v) { return set_size(c.worker.limits.max_body, v, 0, 1ull << 40); }},
+    {"normalize_header_names", "bool", "true", "rewrite header names to Canonical-Case as they are parsed",
+     [](config& c, std::string_view v) { return set_bool(c.worker.normalize_header_names, v); }},
+    {"server_name", "string", "\"fastfork\"", "the Server header; \"\" = not sent",
+     [](config& c, std::string_view v) -> std::string {
+         c.worker.server_name = v;
+         return {};
+     }},
+};
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j)
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+}  // namespace
+
+const std::vector<setting>& settings() { return all_settings; }
+
+const setting* find_setting(std::string_view key) noexcept {
+    for (const auto& s : all_settings)
+        if (s.key == key) return &s;
+    return nullptr;
+}
+
+std::string suggest_key(std::string_view key) {
+    std::string best;
+    std::size_t best_d = ~std::size_t{0};
+    for (const auto& s : all_settings) {
+        std::size_t d = edit_distance(key, s.key);
+        if (d < best_d) {
+            best_d = d;
+            best = s.key;
+        }
+    }
+    return best_d <= std::max<std::size_t>(2, key.size() / 3) ? best : std::string();
+}
+
+std::optional<config_error> apply_setting(config& cfg, std::string_view key, std::string_view value) {
+    const setting* s = find_setting(key);
+    if (!s) {
+        std::string msg = "unknown key \"" + std::string(key) + "\"";
+        if (auto hint = suggest_key(key); !hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
+        return config_error{msg};
+    }
+    if (std::string reason = s->parse(cfg, value); !reason.empty())
+        return config_error{"key \"" + std::string(key) + "\": " + reason + " (got \"" + std::string(value) + "\")"};
+    return std::nullopt;
+}
+
+std::optional<config_error> validate(const config& cfg) {
+    if (cfg.listen.empty()) return config_error{"key \"listen\": at least one address is required"};
+    if (cfg.worker.limits.max_request_line > cfg.worker.limits.max_head)
+        return config_error{"key \"max_request_line\": must not exceed max_head"};
+    return std::nullopt;
+}
+
+unsigned resolved_workers(const config& cfg) noexcept {
+    if (cfg.workers != 0) return cfg.workers;
+    long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? static_cast<unsigned>(n) : 1;
+}
+
+}  // namespace fastfork::master

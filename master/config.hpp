@@ -1,0 +1,64 @@
+#pragma once
+// The server's configuration (master): defaults, the JSON file, and command-line flags, all
+// through one table of settings so that every key has one name, one parser and one doc line.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "worker/options.hpp"
+
+namespace fastfork::master {
+
+struct config {
+    std::vector<std::string> listen{"0.0.0.0:8080"};  // one or more "host:port"
+    unsigned workers = 0;                              // 0 = one per online CPU ("auto")
+    bool cpu_affinity = false;                         // pin worker slot i to CPU i mod N
+    bool single_process = false;                       // serve in this process, no master (nginx: master_process off)
+    std::string name;                                  // shm segment /fastfork.<name>; default "<first port>"
+    std::string pid_file;                              // empty = none
+    std::string error_log;                             // empty = stderr
+    std::string log_level = "info";
+    int backlog = 4096;
+    worker::millis shutdown_timeout{30'000};           // graceful shutdown/drain deadline
+    worker::millis worker_timeout{30'000};             // heartbeat stall before SIGKILL
+    worker::millis reload_timeout{30'000};             // new generation must be ready within this
+    worker::options worker;                            // per-worker settings
+
+    std::string source;  // the file it was read from, for messages and reloads; empty = none
+};
+
+/// A failed setting: which key, where, and why ("config.json:3:14: key "workers": expected …").
+struct config_error {
+    std::string message;
+};
+
+/// One documented setting. `parse` reads a textual value (from a flag, or a JSON scalar).
+struct setting {
+    std::string_view key;          // JSON key and, with dashes, the flag: header_timeout ↔ --header-timeout
+    std::string_view kind;         // "duration", "size", "count", "string", "bool", "list", "auto|count"
+    std::string_view default_text;
+    std::string_view doc;
+    /// Applies `value`; returns an error reason (empty on success).
+    std::string (*parse)(config& cfg, std::string_view value);
+};
+
+/// Every setting, in documentation order.
+[[nodiscard]] const std::vector<setting>& settings();
+[[nodiscard]] const setting* find_setting(std::string_view key) noexcept;
+/// The known key closest to `key` (edit distance), for "did you mean" messages; empty if none is close.
+[[nodiscard]] std::string suggest_key(std::string_view key);
+
+/// Applies `value` to `key`; an unknown key or a bad value gives a message naming the key.
+[[nodiscard]] std::optional<config_error> apply_setting(config& cfg, std::string_view key, std::string_view value);
+
+/// Checks relations between settings (limits, at least one listen address); nullopt when valid.
+[[nodiscard]] std::optional<config_error> validate(const config& cfg);
+
+/// The worker count that `cfg.workers` means (resolving 0 = auto).
+[[nodiscard]] unsigned resolved_workers(const config& cfg) noexcept;
+
+}  // namespace fastfork::master

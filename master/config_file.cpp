@@ -1,0 +1,182 @@
+#include "master/config_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string_view>
+#include <vector>
+
+namespace fastfork::master {
+
+namespace {
+
+struct position {
+    std::size_t line = 1;
+    std::size_t column = 1;
+};
+
+position position_at(const std::string& text, std::size_t offset) {
+    position p;
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++p.line;
+            p.column = 1;
+        } else {
+            ++p.column;
+        }
+    }
+    return p;
+}
+
+/// Where each top-level key and its value start. nlohmann/json 3.11 reports positions only for
+/// syntax errors, so this walks the (already validated) text once more to find them.
+struct key_location {
+    std::string key;
+    std::size_t key_offset;
+    std::size_t value_offset;
+};
+
+class locator {
+public:
+    explicit locator(const std::string& t) : text_(t) {}
+
+    std::vector<key_location> top_level_keys() {
+        std::vector<key_location> out;
+        skip_ws();
+        if (peek() != '{') return out;
+        ++i_;
+        for (;;) {
+            skip_ws();
+            if (peek() == '}') break;
+            std::size_t key_at = i_;
+            std::string key = read_string();
+            skip_ws();
+            ++i_;  // ':'
+            skip_ws();
+            out.push_back({key, key_at, i_});
+            skip_value();
+            skip_ws();
+            if (peek() == ',') {
+                ++i_;
+                continue;
+            }
+            break;
+        }
+        return out;
+    }
+
+private:
+    char peek() const { return i_ < text_.size() ? text_[i_] : '\0'; }
+    void skip_ws() {
+        while (i_ < text_.size() && (text_[i_] == ' ' || text_[i_] == '\t' || text_[i_] == '\n' || text_[i_] == '\r'))
+            ++i_;
+    }
+    std::string read_string() {
+        // Keys are compared after nlohmann decodes them, so decode escapes through it as well.
+        std::size_t start = i_++;
+        while (i_ < text_.size() && text_[i_] != '"') i_ += text_[i_] == '\\' ? 2 : 1;
+        ++i_;
+        return nlohmann::json::parse(text_.substr(start, i_ - start)).get<std::string>();
+    }
+    void skip_value() {
+        char c = peek();
+        if (c == '"') {
+            read_string();
+            return;
+        }
+        if (c == '{' || c == '[') {
+            int depth = 0;
+            while (i_ < text_.size()) {
+                c = peek();
+                if (c == '"') {
+                    read_string();
+                    continue;
+                }
+                ++i_;
+                if (c == '{' || c == '[') ++depth;
+                if ((c == '}' || c == ']') && --depth == 0) return;
+            }
+            return;
+        }
+        // A number or a literal (true, false, null).
+        while (i_ < text_.size() && std::string_view(",}] \t\r\n").find(peek()) == std::string_view::npos) ++i_;
+    }
+
+    const std::string& text_;
+    std::size_t i_ = 0;
+};
+
+std::string where(const std::string& origin, const std::string& text, std::size_t offset) {
+    position p = position_at(text, offset);
+    return origin + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": ";
+}
+
+/// A JSON value as the settings table reads it; nullopt with `why` when its type cannot fit.
+std::optional<std::string> value_text(const std::string& key, const nlohmann::json& v, std::string& why) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+    if (v.is_number_unsigned() || v.is_number_integer()) return v.dump();
+    if (v.is_number_float()) return v.dump();
+    if (v.is_array() && key == "listen") {
+        std::string joined;
+        for (const auto& e : v) {
+            if (!e.is_string()) {
+                why = "expected an array of \"host:port\" strings";
+                return std::nullopt;
+            }
+            if (!joined.empty()) joined += ',';
+            joined += e.get<std::string>();
+        }
+        return joined;
+    }
+    why = std::string("expected a string, number or boolean, not ") + v.type_name();
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<config_error> load_config_text(const std::string& text, const std::string& origin, config& cfg) {
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+        // e.byte is 1-based and points just past the offending character.
+        std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
+        std::string what = e.what();
+        if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
+        return config_error{where(origin, text, offset) + "invalid JSON: " + what};
+    }
+    if (!doc.is_object()) return config_error{where(origin, text, 0) + "the config must be a JSON object"};
+    locator loc(text);
+    std::vector<std::string> seen;
+    for (const auto& k : loc.top_level_keys()) {
+        for (const auto& s : seen)
+            if (s == k.key)
+                return config_error{where(origin, text, k.key_offset) + "key \"" + k.key + "\" is given twice"};
+        seen.push_back(k.key);
+        if (!find_setting(k.key)) {
+            std::string msg = "unknown key \"" + k.key + "\"";
+            if (auto hint = suggest_key(k.key); !hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
+            return config_error{where(origin, text, k.key_offset) + msg};
+        }
+        std::string why;
+        auto value = value_text(k.key, doc.at(k.key), why);
+        if (!value) return config_error{where(origin, text, k.value_offset) + "key \"" + k.key + "\": " + why};
+        if (auto err = apply_setting(cfg, k.key, *value))
+            return config_error{where(origin, text, k.value_offset) + err->message};
+    }
+    return std::nullopt;
+}
+
+std::optional<config_error> load_config_file(const std::string& path, config& cfg) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return config_error{path + ": cannot read the config file: " + std::strerror(errno)};
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    cfg.source = path;
+    return load_config_text(ss.str(), path, cfg);
+}
+
+}  // namespace fastfork::master

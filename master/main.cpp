@@ -1,0 +1,118 @@
+// The `fastfork` binary: parses the command line (and, with -c, the JSON config), then serves.
+// Startup errors are printed as one line and exit 1 before anything forks (STYLE.md rule 7).
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "master/config.hpp"
+#include "master/fastfork.hpp"
+#include "master/master.hpp"
+#include "worker/builtin_routes.hpp"
+
+namespace {
+
+constexpr const char* usage_text =
+    "usage: fastfork [options]\n"
+    "\n"
+    "Serves HTTP/1.1 on :8080 with one worker per CPU unless told otherwise.\n"
+    "\n"
+    "  -c, --config FILE     read settings from a JSON file (flags override it)\n"
+    "  --check-config        validate the configuration and exit (0 valid, 1 not)\n"
+    "  --single-process      serve in this process, without a master (like nginx master_process off)\n"
+    "  --KEY VALUE           any config key, dashes for underscores: --listen 127.0.0.1:8080,\n"
+    "                        --workers 4, --concurrency 1000, --header-timeout 5s ...\n"
+    "  -h, --help            this text and every key\n"
+    "  -v, --version         print the version\n";
+
+void print_help() {
+    std::fputs(usage_text, stdout);
+    std::fputs("\nkeys (JSON name, default, meaning):\n", stdout);
+    for (const auto& s : fastfork::master::settings())
+        std::printf("  %-26s %-14s %.*s\n", std::string(s.key).c_str(), std::string(s.default_text).c_str(),
+                    static_cast<int>(s.doc.size()), s.doc.data());
+}
+
+std::string key_of_flag(std::string_view flag) {
+    std::string key(flag.substr(2));
+    for (char& c : key)
+        if (c == '-') c = '_';
+    return key;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace fastfork;
+    std::string config_path;
+    master::overrides flags;
+    bool check_only = false;
+    bool single_process = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "-h" || arg == "--help") {
+            print_help();
+            return 0;
+        }
+        if (arg == "-v" || arg == "--version") {
+            std::printf("fastfork %s\n", FF_VERSION);
+            return 0;
+        }
+        if (arg == "--single-process") {
+            single_process = true;
+            continue;
+        }
+        if (arg == "--check-config" || arg == "-t") {
+            check_only = true;
+            continue;
+        }
+        if (arg == "-c") arg = "--config";
+        if (arg.size() < 3 || arg.substr(0, 2) != "--") {
+            std::fprintf(stderr, "fastfork: unexpected argument \"%s\" (see --help)\n", argv[i]);
+            return 1;
+        }
+        std::string key;
+        std::string value;
+        if (auto eq = arg.find('='); eq != std::string_view::npos) {
+            key = key_of_flag(arg.substr(0, eq));
+            value = arg.substr(eq + 1);
+        } else {
+            key = key_of_flag(arg);
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "fastfork: %s needs a value\n", argv[i]);
+                return 1;
+            }
+            value = argv[++i];
+        }
+        if (key == "config") {
+            config_path = value;
+            continue;
+        }
+        if (!master::find_setting(key)) {
+            std::string msg = "unknown flag --" + std::string(arg.substr(2, arg.find('=') - 2));
+            if (auto hint = master::suggest_key(key); !hint.empty()) msg += " (did you mean --" + hint + "?)";
+            std::fprintf(stderr, "fastfork: %s\n", msg.c_str());
+            return 1;
+        }
+        flags.emplace_back(key, value);
+    }
+    master::config cfg;
+    if (auto err = master::build_config(config_path, flags, cfg)) {
+        std::fprintf(stderr, "fastfork: %s\n", err->message.c_str());
+        return 1;
+    }
+    if (check_only) {
+        std::printf("fastfork: the configuration%s%s is valid\n", config_path.empty() ? "" : " in ",
+                    config_path.c_str());
+        return 0;
+    }
+    worker::builtin_routes routes;
+    Handler handler = [routes](RequestCtx& ctx) { routes(ctx); };
+    if (single_process) {
+        cfg.single_process = true;
+        return Server(handler, cfg).listen_and_serve();
+    }
+    master::master_process master(cfg, flags, handler, {});
+    return master.run();
+}

@@ -1,0 +1,45 @@
+#include <unistd.h>
+
+#include <vector>
+
+#include "master/fastfork.hpp"
+#include "worker/listener.hpp"
+#include "worker/log.hpp"
+#include "worker/server.hpp"
+
+namespace fastfork {
+
+int Server::listen_and_serve(std::string_view address) {
+    cfg_.listen = {std::string(address)};
+    return listen_and_serve();
+}
+
+int Server::listen_and_serve() {
+    std::vector<int> fds;
+    auto close_all = [&] {
+        for (int fd : fds) ::close(fd);
+    };
+    for (const auto& spec : cfg_.listen) {
+        worker::listen_address a;
+        std::string err;
+        if (!worker::try_parse_listen_address(spec, a, err)) {
+            FF_LOG_ERROR("listen \"%s\": %s", spec.c_str(), err.c_str());
+            close_all();
+            return 1;
+        }
+        int fd = worker::open_listen_socket(a, cfg_.backlog);
+        if (fd < 0) {
+            close_all();
+            return 1;
+        }
+        fds.push_back(fd);
+    }
+    worker::server srv(cfg_.worker, handler_);
+    for (int fd : fds) srv.add_listener(fd, /*owned=*/true);
+    srv.set_shutdown_timeout(static_cast<std::uint64_t>(cfg_.shutdown_timeout.count()));
+    FF_LOG_INFO("serving on %s (single process)", cfg_.listen.front().c_str());
+    worker::exit_reason why = srv.run(/*ignore_sigint=*/false);
+    return why == worker::exit_reason::drained ? 0 : why == worker::exit_reason::error ? 1 : 2;
+}
+
+}  // namespace fastfork

@@ -1,0 +1,19 @@
+#pragma once
+// Human units in the config and on the command line (master): durations like "30s", "250ms",
+// "2m", "1h" and sizes like "4MiB", "64KiB", "1GB", "512".
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace fastfork::master {
+
+/// "250ms", "30s", "2m", "1h", "1.5s"; a bare number means seconds. nullopt when malformed.
+[[nodiscard]] std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) noexcept;
+
+/// "512", "64KiB"/"64K"/"64KB" (×1024), "4MiB"/"4M"/"4MB", "1GiB"/"1G"/"1GB". nullopt when malformed.
+/// (KB/MB/GB are read as binary units, as nginx does.)
+[[nodiscard]] std::optional<std::uint64_t> parse_size(std::string_view text) noexcept;
+
+}  // namespace fastfork::master

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages fastfork needs to build and test, and only the missing ones.
+# Uses sudo when not root; runs `apt-get update` only when a package is unknown to apt or the
+# first install attempt fails (a fresh machine has empty package lists).
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config                          # build
+  libuv1-dev nlohmann-json3-dev                      # runtime libraries
+  libboost-context-dev libboost-test-dev             # fibers, unit tests
+  libbenchmark-dev zlib1g-dev                        # micro-benchmarks, gzip
+  clang libclang-rt-14-dev                           # libFuzzer and sanitizer runtimes
+  python3 curl wrk strace procps iproute2            # integration tests' clients and probes
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+unknown=0
+for p in "${missing[@]}"; do
+  apt-cache show "$p" >/dev/null 2>&1 || unknown=1
+done
+if [ "$unknown" -eq 1 ]; then
+  $sudo apt-get update -q
+fi
+if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

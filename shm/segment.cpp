@@ -1,0 +1,162 @@
+#include "shm/segment.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <utility>
+
+namespace fastfork::shm {
+
+namespace {
+std::runtime_error sys_error(const std::string& call, const std::string& arg) {
+    return std::runtime_error(call + "(" + arg + ") failed: " + std::strerror(errno));
+}
+}  // namespace
+
+bool is_process_alive(long pid) noexcept {
+    if (pid <= 0) return false;
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+std::string segment::object_name(std::string_view name) { return "/fastfork." + std::string(name); }
+
+segment::segment(segment&& o) noexcept
+    : layout_(std::exchange(o.layout_, nullptr)),
+      size_(std::exchange(o.size_, 0)),
+      name_(std::move(o.name_)),
+      owner_(std::exchange(o.owner_, false)) {}
+
+segment& segment::operator=(segment&& o) noexcept {
+    if (this != &o) {
+        if (layout_) ::munmap(layout_, size_);
+        layout_ = std::exchange(o.layout_, nullptr);
+        size_ = std::exchange(o.size_, 0);
+        name_ = std::move(o.name_);
+        owner_ = std::exchange(o.owner_, false);
+    }
+    return *this;
+}
+
+segment::~segment() {
+    if (layout_) ::munmap(layout_, size_);
+}
+
+segment segment::create(std::string_view name, int master_pid) {
+    const std::string obj = object_name(name);
+    // A segment left by a master that died without cleaning up is stale: replace it. One owned
+    // by a live master means a second instance with the same name, which must not share it.
+    if (int fd = ::shm_open(obj.c_str(), O_RDONLY, 0); fd >= 0) {
+        struct stat st {};
+        bool live = false;
+        if (::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) >= sizeof(segment_header)) {
+            void* p = ::mmap(nullptr, sizeof(segment_header), PROT_READ, MAP_SHARED, fd, 0);
+            if (p != MAP_FAILED) {
+                const auto* h = static_cast<const segment_header*>(p);
+                long pid = h->magic == segment_magic ? static_cast<long>(h->master_pid.load()) : 0;
+                live = pid != master_pid && is_process_alive(pid);
+                ::munmap(p, sizeof(segment_header));
+                if (live) {
+                    ::close(fd);
+                    throw std::runtime_error("stats segment " + obj + " belongs to a running master (pid " +
+                                             std::to_string(pid) + "); set a different \"name\"");
+                }
+            }
+        }
+        ::close(fd);
+        ::shm_unlink(obj.c_str());
+    }
+    int fd = ::shm_open(obj.c_str(), O_RDWR | O_CREAT | O_EXCL, 0640);
+    if (fd < 0) throw sys_error("shm_open", obj);
+    // shm_open applies the umask; the documented mode is 0640 whatever the umask.
+    ::fchmod(fd, 0640);
+    const std::size_t size = sizeof(segment_layout);
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+        auto e = sys_error("ftruncate", obj);
+        ::close(fd);
+        ::shm_unlink(obj.c_str());
+        throw e;
+    }
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) {
+        auto e = sys_error("mmap", obj + ", " + std::to_string(size) + " bytes, PROT_READ|PROT_WRITE, MAP_SHARED");
+        ::shm_unlink(obj.c_str());
+        throw e;
+    }
+    // ftruncate zero-fills, and zero is every atomic's initial value here; placement-new
+    // starts the objects' lifetimes without touching the (sparse) slot pages.
+    auto* layout = static_cast<segment_layout*>(p);
+    auto& h = layout->header;
+    h.magic = segment_magic;
+    h.version = layout_version;
+    h.capacity = static_cast<std::uint32_t>(slot_capacity);
+    h.size = size;
+    h.master_pid.store(master_pid);
+    h.start_time_ms.store(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count()));
+    h.reload_ok.store(-1);
+    segment s;
+    s.layout_ = layout;
+    s.size_ = size;
+    s.name_ = std::string(name);
+    s.owner_ = true;
+    return s;
+}
+
+segment segment::open_readonly(std::string_view name) {
+    const std::string obj = object_name(name);
+    int fd = ::shm_open(obj.c_str(), O_RDONLY, 0);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            throw std::runtime_error("no fastfork instance named \"" + std::string(name) + "\" (" + obj +
+                                     " does not exist)");
+        throw sys_error("shm_open", obj);
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        auto e = sys_error("fstat", obj);
+        ::close(fd);
+        throw e;
+    }
+    auto size = static_cast<std::size_t>(st.st_size);
+    if (size < sizeof(segment_header)) {
+        ::close(fd);
+        throw std::runtime_error(obj + " is too small to be a fastfork stats segment");
+    }
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) throw sys_error("mmap", obj + ", PROT_READ");
+    const auto* h = static_cast<const segment_header*>(p);
+    if (h->magic != segment_magic) {
+        ::munmap(p, size);
+        throw std::runtime_error(obj + " is not a fastfork stats segment (bad magic)");
+    }
+    if (h->version != layout_version || h->size != sizeof(segment_layout) || size < sizeof(segment_layout)) {
+        std::string msg = obj + " has stats layout version " + std::to_string(h->version) + " (" +
+                          std::to_string(h->size) + " bytes); this fastforkctl reads version " +
+                          std::to_string(layout_version) + " (" + std::to_string(sizeof(segment_layout)) +
+                          " bytes): use the fastforkctl built with that server";
+        ::munmap(p, size);
+        throw std::runtime_error(msg);
+    }
+    segment s;
+    s.layout_ = static_cast<segment_layout*>(p);
+    s.size_ = size;
+    s.name_ = std::string(name);
+    return s;
+}
+
+void segment::unlink() noexcept {
+    if (!name_.empty()) ::shm_unlink(object_name(name_).c_str());
+}
+
+}  // namespace fastfork::shm

@@ -1,0 +1,51 @@
+#pragma once
+// The POSIX shared-memory segment /fastfork.<name> (master: create and unlink; workers:
+// inherit the mapping through fork; fastforkctl: open read-only).
+
+#include <string>
+#include <string_view>
+
+#include "shm/layout.hpp"
+
+namespace fastfork::shm {
+
+class segment {
+public:
+    segment() noexcept = default;
+    segment(segment&& o) noexcept;
+    segment& operator=(segment&& o) noexcept;
+    segment(const segment&) = delete;
+    segment& operator=(const segment&) = delete;
+    ~segment();
+
+    /// Creates (or replaces a stale one: its master pid is dead) /fastfork.<name>, mode 0640,
+    /// sized and initialized for `master_pid`. Throws std::runtime_error naming the failed call,
+    /// or when a live master already owns the name.
+    [[nodiscard]] static segment create(std::string_view name, int master_pid);
+
+    /// Maps /fastfork.<name> read-only (PROT_READ). Throws std::runtime_error when it is missing,
+    /// not a fastfork segment, or of another layout version (the message says which).
+    [[nodiscard]] static segment open_readonly(std::string_view name);
+
+    /// Removes the name (the master at exit); mappings stay valid until unmapped.
+    void unlink() noexcept;
+
+    [[nodiscard]] segment_layout* get() noexcept { return layout_; }
+    [[nodiscard]] const segment_layout* get() const noexcept { return layout_; }
+    [[nodiscard]] bool is_open() const noexcept { return layout_ != nullptr; }
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+    /// The shm object name for an instance name: "/fastfork." + name.
+    [[nodiscard]] static std::string object_name(std::string_view name);
+
+private:
+    segment_layout* layout_ = nullptr;
+    std::size_t size_ = 0;
+    std::string name_;
+    bool owner_ = false;
+};
+
+/// True when `pid` names a live process (kill(pid, 0) succeeds or fails with EPERM).
+[[nodiscard]] bool is_process_alive(long pid) noexcept;
+
+}  // namespace fastfork::shm

@@ -1,0 +1,170 @@
+// Proves that a steady-state keep-alive request allocates nothing, through the real socket path:
+// a worker::server on a loopback port, a blocking client, and counting malloc/operator new hooks
+// that only count on the server's thread.
+#include "worker/server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/test/unit_test.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <thread>
+
+#include "worker/builtin_routes.hpp"
+#include "worker/listener.hpp"
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<unsigned long> g_allocations{0};
+thread_local bool t_is_server = false;
+
+inline void note_allocation() noexcept {
+    if (t_is_server && g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
+#if !defined(__SANITIZE_ADDRESS__)
+// glibc exports its allocator under these names, so the hooks can forward to it.
+extern "C" void* __libc_malloc(std::size_t);
+extern "C" void* __libc_calloc(std::size_t, std::size_t);
+extern "C" void* __libc_realloc(void*, std::size_t);
+extern "C" void __libc_free(void*);
+extern "C" void* malloc(std::size_t n) {
+    note_allocation();
+    return __libc_malloc(n);
+}
+extern "C" void* calloc(std::size_t a, std::size_t b) {
+    note_allocation();
+    return __libc_calloc(a, b);
+}
+extern "C" void* realloc(void* p, std::size_t n) {
+    note_allocation();
+    return __libc_realloc(p, n);
+}
+extern "C" void free(void* p) { __libc_free(p); }
+#define FF_COUNTS_MALLOC 1
+#endif
+
+void* operator new(std::size_t n) {
+    note_allocation();
+#ifdef FF_COUNTS_MALLOC
+    void* p = __libc_malloc(n ? n : 1);
+#else
+    void* p = std::malloc(n ? n : 1);
+#endif
+    if (!p) throw std::bad_alloc();
+    return p;
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using namespace fastfork;
+
+int connect_to(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE_EQUAL(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+// Sends `count` batches of `depth` pipelined requests and reads the responses back.
+void exchange_requests(int fd, int count, int depth) {
+    const std::string one = "GET /plaintext HTTP/1.1\r\nHost: t\r\nUser-Agent: alloc-test\r\n\r\n";
+    std::string batch;
+    for (int i = 0; i < depth; ++i) batch += one;
+    char buf[65536];
+    for (int i = 0; i < count; ++i) {
+        BOOST_REQUIRE_EQUAL(::send(fd, batch.data(), batch.size(), 0), static_cast<ssize_t>(batch.size()));
+        int seen = 0;
+        std::string got;
+        while (seen < depth) {
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            BOOST_REQUIRE(n > 0);
+            got.append(buf, static_cast<std::size_t>(n));
+            std::size_t pos = 0;
+            seen = 0;
+            while ((pos = got.find("Hello, World!", pos)) != std::string::npos) {
+                ++seen;
+                pos += 13;
+            }
+        }
+    }
+}
+
+struct running_server {
+    std::thread thread;
+    std::uint16_t port = 0;
+
+    running_server() {
+        worker::listen_address a;
+        std::string err;
+        BOOST_REQUIRE(worker::try_parse_listen_address("127.0.0.1:0", a, err));
+        int fd = worker::open_listen_socket(a, 128);
+        BOOST_REQUIRE(fd >= 0);
+        port = worker::local_port(fd);
+        std::atomic<bool> started{false};
+        thread = std::thread([fd, &started] {
+            t_is_server = true;
+            worker::options o;
+            worker::builtin_routes routes;
+            worker::server srv(o, [routes](http::request_ctx& ctx) { routes(ctx); });
+            srv.add_listener(fd, true);
+            started = true;
+            srv.run();
+        });
+        while (!started) std::this_thread::yield();
+    }
+    ~running_server() {
+        ::kill(::getpid(), SIGQUIT);  // the server's uv_signal_t handler stops its loop
+        thread.join();
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(worker_socket_alloc)
+
+BOOST_AUTO_TEST_CASE(steady_state_keep_alive_request_allocates_nothing) {
+    running_server srv;
+    int a = connect_to(srv.port);
+    int b = connect_to(srv.port);
+    exchange_requests(a, 2000, 1);  // warm-up: pools, buffers, date, fibers
+    exchange_requests(b, 2000, 1);
+    g_allocations = 0;
+    g_counting = true;
+    exchange_requests(a, 6000, 1);
+    exchange_requests(b, 6000, 1);
+    g_counting = false;
+    BOOST_TEST(g_allocations.load() == 0u, "allocations over 12,000 keep-alive requests: " << g_allocations.load());
+    ::close(a);
+    ::close(b);
+}
+
+BOOST_AUTO_TEST_CASE(steady_state_pipelined_batch_allocates_nothing) {
+    running_server srv;
+    int a = connect_to(srv.port);
+    exchange_requests(a, 300, 16);
+    g_allocations = 0;
+    g_counting = true;
+    exchange_requests(a, 700, 16);  // 11,200 requests
+    g_counting = false;
+    BOOST_TEST(g_allocations.load() == 0u, "allocations over 11,200 pipelined requests: " << g_allocations.load());
+    ::close(a);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,86 @@
+#include "worker/builtin_routes.hpp"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "worker/server.hpp"
+
+namespace fastfork::worker {
+
+namespace {
+constexpr std::string_view hello = "Hello, World!";
+constexpr std::string_view text_plain = "text/plain";
+constexpr std::string_view application_json = "application/json";
+constexpr unsigned max_sleep_ms = 600'000;
+
+void sleep_route(http::request_ctx& ctx) {
+    std::string_view text = ctx.arg("ms");
+    unsigned ms = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || ms > max_sleep_ms) {
+        ctx.set_status(400);
+        ctx.set_content_type(text_plain);
+        ctx.set_body_static("sleep: expected ?ms=N with N in 0..600000\n");
+        return;
+    }
+    ctx.sleep(std::chrono::milliseconds(ms));
+    char body[48];
+    int n = std::snprintf(body, sizeof body, "slept %u ms\n", ms);
+    ctx.set_content_type(text_plain);
+    ctx.set_body(std::string_view(body, static_cast<std::size_t>(n)));
+}
+
+void healthz_route(http::request_ctx& ctx, const server* srv) {
+    char body[512];
+    int n;
+    if (srv) {
+        const auto& c = srv->counters();
+        n = std::snprintf(body, sizeof body,
+                          "{\"status\":\"ok\",\"pid\":%d,\"worker\":%u,\"generation\":%llu,\"draining\":%s,"
+                          "\"fibers_live\":%zu,\"fibers_idle\":%zu,\"connections_active\":%llu,\"requests\":%llu}\n",
+                          static_cast<int>(::getpid()), srv->opts().slot,
+                          static_cast<unsigned long long>(srv->opts().generation), srv->is_draining() ? "true" : "false",
+                          srv->fibers().live(), srv->fibers().idle(),
+                          static_cast<unsigned long long>(shm::get(c.connections_active)),
+                          static_cast<unsigned long long>(shm::get(c.requests)));
+    } else {
+        n = std::snprintf(body, sizeof body, "{\"status\":\"ok\",\"pid\":%d}\n", static_cast<int>(::getpid()));
+    }
+    ctx.set_content_type(application_json);
+    ctx.add_header("Cache-Control", "no-store");
+    ctx.set_body(std::string_view(body, static_cast<std::size_t>(n)));
+}
+}  // namespace
+
+bool builtin_routes::try_handle(http::request_ctx& ctx) const {
+    std::string_view path = ctx.path();
+    if (path == "/plaintext") {
+        ctx.set_content_type(text_plain);
+        ctx.set_body_static(hello);
+    } else if (path == "/json") {
+        // Serialized per request on purpose: this is the JSON-serialization benchmark route.
+        nlohmann::json j = {{"message", hello}};
+        ctx.set_content_type(application_json);
+        ctx.set_body(j.dump());
+    } else if (path == "/sleep") {
+        sleep_route(ctx);
+    } else if (path == "/healthz") {
+        healthz_route(ctx, server::current());
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void builtin_routes::operator()(http::request_ctx& ctx) const {
+    if (try_handle(ctx)) return;
+    ctx.set_status(404);
+    ctx.set_content_type(text_plain);
+    ctx.set_body_static("404 Not Found\n");
+}
+
+}  // namespace fastfork::worker

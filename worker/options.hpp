@@ -1,0 +1,46 @@
+#pragma once
+// The settings of one worker process. Filled in by master/config.cpp (or by the flags of
+// `fastfork --single-process`); read by every part of worker/.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "http/limits.hpp"
+
+namespace fastfork::worker {
+
+using millis = std::chrono::milliseconds;
+
+struct options {
+    // ---- goroutine-style worker pool (fasthttp: Concurrency, MaxIdleWorkerDuration) ----
+    std::size_t concurrency = 256 * 1024;        // fibers at most; a request finding none gets 503
+    std::size_t stack_size = 64 * 1024;          // bytes per fiber stack, plus one guard page
+    millis max_idle_worker_duration{10'000};     // an idle fiber older than this is freed
+
+    // ---- admission ----
+    std::size_t max_connections = 100'000;       // open connections per worker; over it: 503 and close
+    std::size_t max_conns_per_ip = 0;            // 0 = unlimited; over it: 429 and close
+    std::uint64_t max_requests_per_conn = 0;     // 0 = unlimited; the last one gets Connection: close
+
+    // ---- timeouts ----
+    millis header_timeout{10'000};   // from the first byte of a request to the end of its head → 408
+    millis read_timeout{30'000};     // longest gap between body reads → 408
+    millis write_timeout{30'000};    // longest a pending write may make no progress → close
+    millis idle_timeout{75'000};     // keep-alive connection with nothing in flight → close
+    millis linger_timeout{2'000};    // after our FIN, how long we keep reading before close
+    millis drain_idle_grace{1'000};  // while draining: idle connections older than this are closed
+
+    // ---- protocol ----
+    http::limits limits;
+    bool normalize_header_names = true;  // content-type → Content-Type (fasthttp default)
+    std::string server_name = "fastfork";  // Server header; empty = not sent
+    std::size_t read_buffer_size = 4096;   // initial read buffer; grows up to limits.max_head for the head
+
+    // ---- identity ----
+    unsigned slot = 0;           // worker slot number (names the worker in /healthz)
+    std::uint64_t generation = 0;
+};
+
+}  // namespace fastfork::worker

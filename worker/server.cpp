@@ -1,0 +1,260 @@
+#include "worker/server.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+
+#include "worker/connection.hpp"
+#include "worker/log.hpp"
+
+namespace fastfork::worker {
+
+namespace {
+constexpr std::size_t connection_slab = 256;
+
+std::uint64_t ms(millis m) noexcept { return static_cast<std::uint64_t>(m.count() < 0 ? 0 : m.count()); }
+}  // namespace
+
+server::server(const options& opts, handler h, shm::worker_counters* counters)
+    : opts_(opts),
+      handler_(std::move(h)),
+      own_counters_(counters ? nullptr : std::make_unique<shm::worker_counters>()),
+      counters_(counters ? counters : own_counters_.get()),
+      buffers_(opts.read_buffer_size, counters_->buffer_pool_hits, counters_->buffer_pool_misses),
+      exchanges_(opts.limits, opts.normalize_header_names, counters_->ctx_pool_hits, counters_->ctx_pool_misses),
+      header_wait_(ms(opts.header_timeout)),
+      idle_wait_(ms(opts.idle_timeout)),
+      body_wait_(ms(opts.read_timeout)),
+      write_wait_(ms(opts.write_timeout)),
+      linger_wait_(ms(opts.linger_timeout)) {
+    // A fresh loop in the process that runs it: a loop inherited through fork shares its epoll
+    // instance with the parent (libuv docs/src/loop.rst, uv_loop_fork).
+    if (int rc = uv_loop_init(&loop_); rc != 0) throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(rc));
+    fibers_ = std::make_unique<fiber_pool>(&loop_, opts_, *counters_);
+    uv_timer_init(&loop_, &sweep_timer_);
+    sweep_timer_.data = this;
+    for (uv_signal_t* s : {&sig_term_, &sig_quit_, &sig_int_, &sig_usr1_}) {
+        uv_signal_init(&loop_, s);
+        s->data = this;
+    }
+    free_connections_.reserve(connection_slab);
+}
+
+server::~server() {
+    // Close every handle still open (connections, listeners, timers, signals), let libuv run
+    // the close callbacks, then release the loop. Fibers still suspended in a handler at this
+    // point (shutdown deadline) are abandoned with their stacks: the process is exiting.
+    fibers_->free_idle();
+    uv_walk(
+        &loop_,
+        [](uv_handle_t* h, void*) {
+            if (!uv_is_closing(h)) uv_close(h, nullptr);
+        },
+        nullptr);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+}
+
+void server::add_listener(int fd, bool owned) {
+    auto l = std::make_unique<listener>(&loop_, fd, on_accept, this, *counters_);
+    listeners_.push_back(owned_listener{std::move(l), owned});
+}
+
+exit_reason server::run(bool ignore_sigint) {
+    // Writes to a peer that has gone must fail with EPIPE, not kill the worker.
+    std::signal(SIGPIPE, SIG_IGN);
+    uv_signal_start(&sig_term_, on_signal, SIGTERM);
+    uv_signal_start(&sig_quit_, on_signal, SIGQUIT);
+    uv_signal_start(&sig_usr1_, on_signal, SIGUSR1);
+    if (ignore_sigint)
+        std::signal(SIGINT, SIG_IGN);  // Ctrl-C in a terminal is the master's to handle
+    else
+        uv_signal_start(&sig_int_, on_signal, SIGINT);
+
+    for (auto& l : listeners_) {
+        if (int rc = l.handle->start(); rc != 0) {
+            FF_LOG_ERROR("uv_poll_start(listen fd %d) failed: %s", l.handle->fd(), uv_strerror(rc));
+            return exit_reason::error;
+        }
+    }
+    // One sweep timer serves every timeout list; its period bounds how late a timeout fires.
+    std::uint64_t shortest = std::min({header_wait_.timeout(), idle_wait_.timeout(), body_wait_.timeout(),
+                                       write_wait_.timeout(), linger_wait_.timeout(),
+                                       ms(opts_.max_idle_worker_duration), ms(opts_.drain_idle_grace)});
+    std::uint64_t period = std::clamp<std::uint64_t>(shortest / 4, 10, 250);
+    uv_timer_start(&sweep_timer_, on_sweep, period, period);
+    current_ = this;
+    if (ready_hook_) ready_hook_();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    current_ = nullptr;
+    return exit_reason_;
+}
+
+void server::on_signal(uv_signal_t* handle, int signum) noexcept {
+    auto* self = static_cast<server*>(handle->data);
+    FF_ASSERT(self);
+    if (signum == SIGUSR1) {
+        if (self->reopen_hook_) self->reopen_hook_();
+        return;
+    }
+    if (signum == SIGQUIT) {
+        FF_LOG_INFO("SIGQUIT: stopping now");
+        self->quit();
+        return;
+    }
+    if (self->draining_) {
+        if (signum == SIGINT) {  // a second Ctrl-C in single-process mode: stop now
+            FF_LOG_INFO("second SIGINT: stopping now");
+            self->quit();
+        }
+        return;
+    }
+    FF_LOG_INFO("%s: draining (%zu open connections)", signum == SIGTERM ? "SIGTERM" : "SIGINT",
+                self->open_connections_);
+    self->drain(uv_now(&self->loop_) + self->shutdown_timeout_ms_);
+}
+
+void server::quit() noexcept {
+    exit_reason_ = exit_reason::quit;
+    stopping_ = true;
+    uv_stop(&loop_);
+}
+
+// ---------------------------------------------------------------- accepting
+
+void server::on_accept(void* owner, int fd, const sockaddr_storage& peer) noexcept {
+    static_cast<server*>(owner)->accept_connection(fd, peer);
+}
+
+connection* server::acquire_connection() {
+    if (free_connections_.empty()) {
+        // Slabs, not one allocation per connection: an idle connection costs sizeof(connection).
+        auto slab = std::make_unique<connection[]>(connection_slab);
+        for (std::size_t i = 0; i < connection_slab; ++i) free_connections_.push_back(&slab[i]);
+        connection_slabs_.push_back(std::move(slab));
+    }
+    connection* c = free_connections_.back();
+    free_connections_.pop_back();
+    return c;
+}
+
+void server::accept_connection(int fd, const sockaddr_storage& peer) noexcept {
+    if (draining_) {
+        ::close(fd);
+        return;
+    }
+    connection* c;
+    try {
+        c = acquire_connection();
+    } catch (const std::bad_alloc&) {
+        ::close(fd);
+        return;
+    }
+    ++open_connections_;
+    shm::add(counters_->connections_active);
+    if (!c->open(*this, fd, next_connection_id_++, peer)) return;
+
+    unsigned refusal = 0;
+    if (open_connections_ > opts_.max_connections) {
+        shm::add(counters_->connections_refused[static_cast<int>(shm::refusal::max_connections)]);
+        refusal = 503;
+    } else if (opts_.max_conns_per_ip != 0) {
+        auto& n = per_ip_[c->ip_key()];
+        if (n >= opts_.max_conns_per_ip) {
+            shm::add(counters_->connections_refused[static_cast<int>(shm::refusal::per_ip)]);
+            refusal = 429;
+        } else {
+            ++n;
+            c->counted_per_ip = true;
+        }
+    }
+    if (refusal) c->refuse(refusal);
+}
+
+void server::release_connection(connection* c) noexcept {
+    if (c->counted_per_ip) {
+        auto it = per_ip_.find(c->ip_key());
+        if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+        c->counted_per_ip = false;
+    }
+    free_connections_.push_back(c);
+    --open_connections_;
+    shm::sub(counters_->connections_active);
+    maybe_finish_drain();
+}
+
+std::string_view server::http_date() noexcept { return date_.get(std::time(nullptr)); }
+
+// ---------------------------------------------------------------- timeouts and drain
+
+void server::on_sweep(uv_timer_t* timer) noexcept {
+    auto* self = static_cast<server*>(timer->data);
+    FF_ASSERT(self);
+    self->sweep();
+}
+
+void server::sweep() noexcept {
+    const std::uint64_t now = uv_now(&loop_);
+    for (timeout_list* list : {&header_wait_, &body_wait_, &write_wait_, &linger_wait_}) {
+        while (timeout_hook* h = list->expired(now)) connection::from_hook(h)->on_timeout(*list);
+    }
+    // While draining, an idle keep-alive connection gets only a short grace: long enough that a
+    // client which just got a response and is sending its next request is not cut mid-flight.
+    const std::uint64_t idle_limit = draining_ ? std::min(idle_wait_.timeout(), ms(opts_.drain_idle_grace))
+                                               : idle_wait_.timeout();
+    while (timeout_hook* h = idle_wait_.older_than(now, idle_limit)) connection::from_hook(h)->on_timeout(idle_wait_);
+    if (draining_) {
+        // Connected but silent: nothing is in flight, so the same grace applies.
+        for (timeout_hook* h = header_wait_.front(); h;) {
+            timeout_hook* next = h->next;
+            connection* c = connection::from_hook(h);
+            if (c->state() == connection::phase::idle && now - h->since_ms >= ms(opts_.drain_idle_grace))
+                c->close_if_idle();
+            h = next;
+        }
+        if (now >= drain_deadline_ms_) {
+            FF_LOG_WARN("shutdown timeout: %zu connections still open, stopping", open_connections_);
+            exit_reason_ = exit_reason::shutdown_timeout;
+            stopping_ = true;
+            uv_stop(&loop_);
+            return;
+        }
+    }
+    fibers_->trim_idle(now);
+    if (tick_hook_) tick_hook_();
+}
+
+void server::drain(std::uint64_t deadline_ms) noexcept {
+    if (draining_) return;
+    draining_ = true;
+    drain_deadline_ms_ = deadline_ms;
+    stop_accepting();
+    sweep();
+    maybe_finish_drain();
+}
+
+void server::stop_accepting() noexcept {
+    // The listener's fd stays open in the master (unless we own it): connections queued on it
+    // wait there for the slot's next worker instead of being reset.
+    for (auto& l : listeners_) {
+        int fd = l.handle->fd();
+        bool owned = l.owned;
+        l.handle->close(on_listener_closed);
+        if (owned) ::close(fd);
+    }
+}
+
+void server::on_listener_closed(listener* /*l*/) noexcept {}
+
+void server::maybe_finish_drain() noexcept {
+    if (draining_ && !stopping_ && open_connections_ == 0) {
+        stopping_ = true;
+        exit_reason_ = exit_reason::drained;
+        uv_stop(&loop_);
+    }
+}
+
+}  // namespace fastfork::worker

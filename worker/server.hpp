@@ -1,0 +1,142 @@
+#pragma once
+// One worker process's HTTP server (worker): a fresh libuv loop, its listeners, the fiber pool,
+// the pools, the timeout sweep, signals and graceful drain. Knows nothing of fork: the master
+// (or `fastfork --single-process`) constructs it in the process that will run it.
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "http/date.hpp"
+#include "http/request_ctx.hpp"
+#include "shm/counters.hpp"
+#include "worker/buffer_pool.hpp"
+#include "worker/exchange.hpp"
+#include "worker/fiber_pool.hpp"
+#include "worker/listener.hpp"
+#include "worker/options.hpp"
+#include "worker/timeout_list.hpp"
+
+namespace fastfork::worker {
+
+class connection;
+
+/// The handler every request goes to. Runs on a fiber; may call ctx.sleep / ctx.run_blocking.
+/// An exception it throws is logged and answered with 500, and the connection is closed.
+using handler = std::function<void(http::request_ctx&)>;
+
+/// Decides on `Expect: 100-continue` before the body is read: return 100 to let the client
+/// send it, or a final status (417, 413, 401…) to refuse it.
+using continue_hook = std::function<unsigned(const http::request&)>;
+
+/// Why run() returned.
+enum class exit_reason : std::uint8_t { drained, shutdown_timeout, quit, error };
+
+class server {
+public:
+    /// `counters` is the stats slot this worker writes (in shm under a master); nullptr = a private one.
+    server(const options& opts, handler h, shm::worker_counters* counters = nullptr);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Serves on a listening fd (non-blocking). With `owned`, the server closes it when it stops
+    /// accepting (single-process mode); otherwise only its handle is closed (the master keeps it).
+    void add_listener(int fd, bool owned);
+    void set_continue_hook(continue_hook hook) { continue_hook_ = std::move(hook); }
+
+    /// Runs the loop until drained (SIGTERM, or drain()), quit (SIGQUIT) or the shutdown deadline.
+    /// Installs SIGTERM/SIGQUIT handlers (and SIGINT unless `ignore_sigint`) as uv_signal_t.
+    exit_reason run(bool ignore_sigint = false);
+
+    /// Graceful drain: stop accepting, answer what is in flight with Connection: close, close idle
+    /// connections after the grace, and return from run() when none is left or at `deadline_ms`.
+    void drain(std::uint64_t deadline_ms) noexcept;
+    /// Stops at once; in-flight requests are dropped.
+    void quit() noexcept;
+
+    /// Called from the sweep timer (about 4 times a second): heartbeat hook for the master.
+    void set_tick_hook(std::function<void()> hook) { tick_hook_ = std::move(hook); }
+    /// Called once run() is accepting on every listener.
+    void set_ready_hook(std::function<void()> hook) { ready_hook_ = std::move(hook); }
+    /// Called on SIGUSR1 (reopen log files).
+    void set_reopen_hook(std::function<void()> hook) { reopen_hook_ = std::move(hook); }
+
+    /// The server whose run() is active in this process (one per worker process), or nullptr.
+    [[nodiscard]] static server* current() noexcept { return current_; }
+
+    [[nodiscard]] uv_loop_t* loop() noexcept { return &loop_; }
+    [[nodiscard]] const options& opts() const noexcept { return opts_; }
+    [[nodiscard]] shm::worker_counters& counters() noexcept { return *counters_; }
+    [[nodiscard]] const shm::worker_counters& counters() const noexcept { return *counters_; }
+    [[nodiscard]] std::size_t open_connections() const noexcept { return open_connections_; }
+    [[nodiscard]] const fiber_pool& fibers() const noexcept { return *fibers_; }
+    [[nodiscard]] bool is_draining() const noexcept { return draining_; }
+
+    /// Shutdown deadline used when SIGTERM arrives (ms).
+    void set_shutdown_timeout(std::uint64_t ms) noexcept { shutdown_timeout_ms_ = ms; }
+
+private:
+    friend class connection;
+
+    struct owned_listener {
+        std::unique_ptr<worker::listener> handle;
+        bool owned;
+    };
+
+    static void on_accept(void* owner, int fd, const sockaddr_storage& peer) noexcept;
+    static void on_sweep(uv_timer_t* timer) noexcept;
+    static void on_signal(uv_signal_t* handle, int signum) noexcept;
+    static void on_listener_closed(listener* l) noexcept;
+
+    void accept_connection(int fd, const sockaddr_storage& peer) noexcept;
+    void refuse(int fd, const sockaddr_storage& peer, unsigned status) noexcept;
+    void sweep() noexcept;
+    void stop_accepting() noexcept;
+    void maybe_finish_drain() noexcept;
+    void release_connection(connection* c) noexcept;
+    connection* acquire_connection();
+    std::string_view http_date() noexcept;
+
+    options opts_;
+    handler handler_;
+    continue_hook continue_hook_;
+    std::function<void()> tick_hook_;
+    std::function<void()> ready_hook_;
+    std::function<void()> reopen_hook_;
+    uv_loop_t loop_{};
+    std::unique_ptr<shm::worker_counters> own_counters_;
+    shm::worker_counters* counters_;
+    std::unique_ptr<fiber_pool> fibers_;
+    buffer_pool buffers_;
+    exchange_pool exchanges_;
+    http::date_cache date_;
+    std::vector<owned_listener> listeners_;
+    uv_timer_t sweep_timer_{};
+    uv_signal_t sig_term_{}, sig_quit_{}, sig_int_{}, sig_usr1_{};
+
+    // Connections, by what they wait for (each list has one timeout; see timeout_list.hpp).
+    timeout_list header_wait_;   // request head incomplete (incl. fresh connections)
+    timeout_list idle_wait_;     // keep-alive, nothing in flight
+    timeout_list body_wait_;     // a fiber waits for body bytes
+    timeout_list write_wait_;    // a fiber waits for a write to drain
+    timeout_list linger_wait_;   // we sent FIN and discard input until the peer's FIN
+    std::vector<connection*> free_connections_;
+    std::vector<std::unique_ptr<connection[]>> connection_slabs_;
+    std::unordered_map<std::uint64_t, std::uint32_t> per_ip_;  // only with max_conns_per_ip
+    std::uint64_t next_connection_id_ = 1;
+    std::size_t open_connections_ = 0;
+
+    bool draining_ = false;
+    bool stopping_ = false;
+    exit_reason exit_reason_ = exit_reason::drained;
+    std::uint64_t drain_deadline_ms_ = 0;
+    std::uint64_t shutdown_timeout_ms_ = 30'000;
+    static inline server* current_ = nullptr;
+};
+
+}  // namespace fastfork::worker
