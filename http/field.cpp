@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 namespace fastfork::http {
 
@@ -61,8 +63,8 @@ constexpr std::array<unsigned char, 256> make_lower_table() noexcept {
 }
 constexpr auto lower = make_lower_table();
 
-// Field names are short, so lookup_field first narrows by length (a jump), then by the
-// lower-cased first byte, and only then compares: most names reach at most one comparison.
+// Field names are short, so lookup_field narrows by length (a jump) and then compares the few
+// candidates of that length a machine word at a time.
 constexpr std::size_t max_name_length = 19;  // "If-Unmodified-Since"
 constexpr std::size_t max_bucket = 8;
 
@@ -83,10 +85,52 @@ constexpr auto buckets = make_buckets();
 
 constexpr bool buckets_fit() noexcept {
     for (std::size_t i = 1; i < names.size(); ++i)
-        if (names[i].size() > max_name_length) return false;
+        if (names[i].size() > max_name_length || names[i].size() < 2) return false;
     return true;
 }
-static_assert(buckets_fit(), "raise max_name_length");
+static_assert(buckets_fit(), "names must be 2..max_name_length bytes");
+
+// A name in lower case, and a mask with 0x20 at its letters. For ASCII, x | 0x20 equals a lower-case
+// letter l exactly when x is l or its upper-case form, so (input | mask) == lower is a
+// case-insensitive comparison that stays exact at the non-letters ('-').
+struct pattern {
+    std::array<char, 24> lower{};
+    std::array<char, 24> mask{};
+};
+
+constexpr std::array<pattern, names.size()> make_patterns() noexcept {
+    std::array<pattern, names.size()> p{};
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        for (std::size_t j = 0; j < names[i].size(); ++j) {
+            auto c = static_cast<unsigned char>(names[i][j]);
+            bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+            p[i].lower[j] = static_cast<char>(to_lower(c));
+            p[i].mask[j] = letter ? 0x20 : 0;
+        }
+    }
+    return p;
+}
+constexpr auto patterns = make_patterns();
+
+template <class Word>
+inline bool word_matches(const char* in, const pattern& p, std::size_t at) noexcept {
+    Word x, m, l;
+    std::memcpy(&x, in + at, sizeof(Word));
+    std::memcpy(&m, p.mask.data() + at, sizeof(Word));
+    std::memcpy(&l, p.lower.data() + at, sizeof(Word));
+    return static_cast<Word>(x | m) == l;
+}
+
+// Compares n >= 2 bytes with overlapping loads, so no byte outside [in, in + n) is read.
+inline bool matches(const char* in, std::size_t n, const pattern& p) noexcept {
+    if (n >= 8) {
+        for (std::size_t at = 0; at + 8 <= n; at += 8)
+            if (!word_matches<std::uint64_t>(in, p, at)) return false;
+        return n % 8 == 0 || word_matches<std::uint64_t>(in, p, n - 8);
+    }
+    if (n >= 4) return word_matches<std::uint32_t>(in, p, 0) && word_matches<std::uint32_t>(in, p, n - 4);
+    return word_matches<std::uint16_t>(in, p, 0) && word_matches<std::uint16_t>(in, p, n - 2);
+}
 
 bool iequals_same_size(const char* a, const char* b, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n; ++i)
@@ -97,14 +141,10 @@ bool iequals_same_size(const char* a, const char* b, std::size_t n) noexcept {
 }  // namespace
 
 field lookup_field(std::string_view name) noexcept {
-    if (name.empty() || name.size() > max_name_length) return field::unknown;
+    if (name.size() < 2 || name.size() > max_name_length) return field::unknown;
     const bucket& b = buckets[name.size()];
-    const unsigned char first = lower[static_cast<unsigned char>(name[0])];
-    for (std::size_t i = 0; i < b.count; ++i) {
-        std::string_view candidate = names[static_cast<std::size_t>(b.ids[i])];
-        if (lower[static_cast<unsigned char>(candidate[0])] != first) continue;
-        if (iequals_same_size(name.data() + 1, candidate.data() + 1, name.size() - 1)) return b.ids[i];
-    }
+    for (std::size_t i = 0; i < b.count; ++i)
+        if (matches(name.data(), name.size(), patterns[static_cast<std::size_t>(b.ids[i])])) return b.ids[i];
     return field::unknown;
 }
 

@@ -160,6 +160,7 @@ bool master_process::start_worker(unsigned index, std::uint64_t generation, cons
     req.init = &init_;
     req.master_pid = pid_;
     req.log_fd = worker::log_fd() > 2 ? worker::log_fd() : -1;
+    for (const auto& h : signals_) req.parent_signals.push_back(h.get());
     if (cfg.cpu_affinity) {
         long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
         req.cpu = static_cast<int>(index % static_cast<unsigned>(cpus > 0 ? cpus : 1));

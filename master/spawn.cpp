@@ -63,6 +63,9 @@ std::vector<open_fd> snapshot_fds() {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         ::signal(sig, SIG_DFL);
     }
+    // Only the child's copy of libuv's global signal tree changes here (and sigaction);
+    // the master's loop and its epoll instance are not touched.
+    for (uv_signal_t* h : req.parent_signals) uv_signal_stop(h);
     // 2. Keep stdio, our sockets and the log; close the rest of what the master had open.
     for (const auto& f : inherited) {
         bool keep = f.fd == req.log_fd;

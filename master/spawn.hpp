@@ -4,6 +4,7 @@
 // fresh loop runs the handler (DESIGN.md "Forking safely").
 
 #include <sys/types.h>
+#include <uv.h>
 
 #include <cstdint>
 #include <functional>
@@ -34,6 +35,10 @@ struct spawn_request {
     int cpu = -1;                   // pin to this CPU, or -1
     pid_t master_pid = 0;
     int log_fd = -1;                // the error log file, kept open (-1 = stderr)
+    /// The master's signal watchers. libuv keeps every process's uv_signal_t in one global tree
+    /// that fork copies: the child must stop the master's entries, or its own uv_signal_start
+    /// finds them, skips installing the handler, and SIGTERM kills it instead of draining.
+    std::vector<uv_signal_t*> parent_signals;
 };
 
 /// Forks a worker for `req`. Returns the child's pid in the master, or -errno when fork failed.

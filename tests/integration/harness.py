@@ -64,6 +64,22 @@ def raise_nofile_limit():
 # ---------------------------------------------------------------- server process
 
 _live_processes = {}  # pid -> Popen; killed at interpreter exit whatever happened
+_alias_dir = None
+
+
+def _server_executable():
+    """The binary, run through a symlink with a distinct name.
+
+    Other sessions on a shared machine clean up with `pkill fastfork`; under its own process
+    name the server under test is not caught by that and our tests stay deterministic.
+    """
+    global _alias_dir
+    if os.environ.get("FF_TEST_NO_ALIAS"):
+        return FASTFORK_BIN
+    if _alias_dir is None:
+        _alias_dir = tempfile.mkdtemp(prefix="ff-itest-")
+        os.symlink(os.path.abspath(FASTFORK_BIN), os.path.join(_alias_dir, "ff-itest-server"))
+    return os.path.join(_alias_dir, "ff-itest-server")
 
 
 @atexit.register
@@ -76,6 +92,12 @@ def _kill_leftovers():
             except (OSError, subprocess.TimeoutExpired):
                 pass
     _live_processes.clear()
+    if _alias_dir is not None:
+        try:
+            os.unlink(os.path.join(_alias_dir, "ff-itest-server"))
+            os.rmdir(_alias_dir)
+        except OSError:
+            pass
 
 
 class ServerError(AssertionError):
@@ -127,7 +149,7 @@ class ServerProcess:
             self.killed = False
             self._log_text = None
             self._log = tempfile.TemporaryFile(mode="w+b")
-            cmd = [FASTFORK_BIN, "--single-process", "--listen", "127.0.0.1:%d" % self.port] + self.args
+            cmd = [_server_executable(), "--single-process", "--listen", "127.0.0.1:%d" % self.port] + self.args
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
                                          preexec_fn=self.preexec_fn, close_fds=True)
             self.pid = self.proc.pid

@@ -117,6 +117,8 @@ class Limits(unittest.TestCase):
                     s.connect_ex(("127.0.0.1", srv.port))  # completes in the kernel's accept queue
                     flood.append(s)
                 time.sleep(0.5)  # let the server run out of descriptors
+                open_fds = len(os.listdir("/proc/%d/fd" % srv.pid))
+                self.assertGreaterEqual(open_fds, 60, "the flood did not exhaust the server's descriptors")
                 cpu0 = srv.cpu_seconds()
                 t0 = time.monotonic()
                 time.sleep(2.0)

@@ -73,6 +73,8 @@ class Strace:
         return False
 
     def _stderr(self):
+        if self.err.closed:
+            return ""
         self.err.seek(0)
         return self.err.read().decode("utf-8", "replace")
 
@@ -86,6 +88,7 @@ class Strace:
                 self.proc.wait()
 
     def _cleanup(self):
+        self.err.close()
         try:
             os.unlink(self.out.name)
         except OSError:

@@ -1,0 +1,64 @@
+// A test program on fastfork::serve with handlers no real server would have: one that spins
+// forever (the heartbeat watchdog must replace its worker), one that throws, and a worker
+// set-up that fails on demand (a reload must roll back). Flags are config keys, like fastfork's.
+//
+//   test_app [-c FILE] [--single-process] [--KEY VALUE ...]
+//   FF_TEST_FAIL_MARKER=PATH: while PATH exists, every new worker's set-up throws.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "master/fastfork.hpp"
+#include "master/master.hpp"
+#include "worker/builtin_routes.hpp"
+
+int main(int argc, char** argv) {
+    std::string path;
+    fastfork::master::overrides flags;
+    bool single = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--single-process") {
+            single = true;
+        } else if (arg == "-c" && i + 1 < argc) {
+            path = argv[++i];
+        } else if (arg.rfind("--", 0) == 0 && i + 1 < argc) {
+            std::string key = arg.substr(2);
+            for (char& c : key)
+                if (c == '-') c = '_';
+            flags.emplace_back(key, argv[++i]);
+        } else {
+            std::fprintf(stderr, "test_app: bad argument %s\n", arg.c_str());
+            return 1;
+        }
+    }
+    fastfork::Config cfg;
+    if (auto err = fastfork::master::build_config(path, flags, cfg)) {
+        std::fprintf(stderr, "test_app: %s\n", err->message.c_str());
+        return 1;
+    }
+    cfg.single_process = single;
+    fastfork::worker::builtin_routes builtin;
+    auto handler = [builtin](fastfork::RequestCtx& ctx) {
+        if (ctx.path() == "/spin") {
+            // A handler stuck in a loop: it never yields, so the worker's loop (and heartbeat) stop.
+            std::atomic<unsigned long> spins{0};
+            for (;;) spins.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (ctx.path() == "/throw") throw std::runtime_error("handler failed on purpose");
+        builtin(ctx);
+    };
+    auto init = [] {
+        const char* marker = std::getenv("FF_TEST_FAIL_MARKER");
+        if (marker && ::access(marker, F_OK) == 0) throw std::runtime_error("worker set-up failed on demand");
+    };
+    if (single) return fastfork::Server(handler, cfg).listen_and_serve();
+    fastfork::master::master_process m(cfg, flags, handler, init);
+    return m.run();
+}
