@@ -16,6 +16,9 @@ using RequestCtx = http::request_ctx;
 /// escaping it is logged and answered with 500, and the connection is closed.
 using Handler = std::function<void(RequestCtx&)>;
 using Config = master::config;
+/// Decides on `Expect: 100-continue` before the body is read: 100 lets the client send it, any
+/// other status (417, 413, 401…) is the final answer and the body is never read.
+using ContinueHook = std::function<unsigned(const http::request&)>;
 
 /// One worker in this process, no master.
 class Server {
@@ -23,6 +26,7 @@ public:
     explicit Server(Handler handler, Config cfg = {}) : handler_(std::move(handler)), cfg_(std::move(cfg)) {}
 
     [[nodiscard]] Config& config() noexcept { return cfg_; }
+    void set_continue_hook(ContinueHook hook) { continue_hook_ = std::move(hook); }
 
     /// Binds every address of config().listen and serves until SIGTERM or SIGINT has drained the
     /// server (a second SIGINT, or SIGQUIT, stops at once). Returns 0 after a clean drain,
@@ -34,6 +38,7 @@ public:
 private:
     Handler handler_;
     Config cfg_;
+    ContinueHook continue_hook_;
 };
 
 /// Runs a master that forks config.workers workers, each serving `handler`, and supervises them

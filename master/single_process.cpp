@@ -35,7 +35,8 @@ int Server::listen_and_serve() {
         fds.push_back(fd);
     }
     worker::server srv(cfg_.worker, handler_);
-    for (int fd : fds) srv.add_listener(fd, /*owned=*/true);
+    for (int fd : fds) srv.add_listener(fd);
+    if (continue_hook_) srv.set_continue_hook(continue_hook_);
     srv.set_shutdown_timeout(static_cast<std::uint64_t>(cfg_.shutdown_timeout.count()));
     FF_LOG_INFO("serving on %s (single process)", cfg_.listen.front().c_str());
     worker::exit_reason why = srv.run(/*ignore_sigint=*/false);

@@ -33,7 +33,7 @@ bool connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_stor
     peer_error_ = 0;
     write_status_ = 0;
     phase_ = phase::idle;
-    reading_ = waiting_input_ = waiting_write_ = in_handler_ = reading_body_ = timed_out_ = false;
+    reading_ = waiting_input_ = waiting_write_ = in_handler_ = views_live_ = reading_body_ = timed_out_ = false;
     in_ = out_ = nullptr;
     ex_ = nullptr;
     fiber_ = nullptr;
@@ -92,16 +92,18 @@ void connection::alloc_input(uv_buf_t* buf) noexcept {
         in_->clear();  // lingering: input is read only to be discarded
         rd_ = 0;
     }
-    // While the handler runs, its views point into the buffer: it must not move. Pipelined
-    // input then only fills the space left; when there is none, reading pauses (backpressure).
+    // While the handler runs, its views (and the handler's own copies of them) point into the
+    // buffer: it must not move. Pipelined input then only fills the space left; when there is
+    // none, reading pauses (backpressure). Before and after the handler, a parsed head's views
+    // can follow a reallocation (rebase), but not a compaction.
     const bool pinned = in_handler_;
-    if (!pinned && !reading_body_ && rd_ == in_->size()) {
+    if (!pinned && !views_live_ && rd_ == in_->size()) {
         in_->clear();
         rd_ = 0;
     }
     std::size_t space = in_->capacity() - in_->size();
     if (space < min_read_space && !pinned) {
-        if (rd_ > 0 && !reading_body_) {
+        if (rd_ > 0 && !views_live_) {
             in_->consume(rd_);  // parser offsets are relative to rd_, so moving the tail is safe
             rd_ = 0;
         }
@@ -122,7 +124,7 @@ bool connection::grow_input(std::size_t min_free) noexcept {
     } catch (const std::bad_alloc&) {
         return false;
     }
-    if (reading_body_ && ex_ && in_->data() != old_base) ex_->parser.rebase(old_base, in_->data());
+    if (views_live_ && ex_ && in_->data() != old_base) ex_->parser.rebase(old_base, in_->data());
     return true;
 }
 
@@ -226,6 +228,7 @@ void connection::start_fiber() noexcept {
     }
     fiber_ = f;
     phase_ = phase::busy;
+    views_live_ = true;
     timeout_list::unlink(*this);  // no timeout while a handler runs; the master's watchdog covers hangs
     srv_->fibers_->start(f, serve_entry, this);
 }
@@ -243,6 +246,7 @@ void connection::serve() {
                 auto r = ex_->parser.feed(in_->data() + rd_, in_->size() - rd_);
                 if (r.state == http::parser::state::done) {
                     ex_->head_size = r.consumed;
+                    views_live_ = true;
                     continue;  // pipelined: answer it before writing anything (one write per batch)
                 }
                 if (r.state == http::parser::state::error) {
@@ -349,6 +353,7 @@ bool connection::serve_one() {
     keep_alive = http::write_response(resp, wo, *out_);
     count_response(resp.status());
     rd_ += ex_->head_size + body_in_place;
+    views_live_ = false;
 
     if (!keep_alive) {
         flush_and_close();

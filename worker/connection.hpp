@@ -98,7 +98,9 @@ private:
     bool waiting_input_ = false;   // the fiber is suspended in wait_input
     bool waiting_write_ = false;   // the fiber is suspended until on_write_done
     bool in_handler_ = false;      // request views are live: the read buffer must not move
-    bool reading_body_ = false;    // the read buffer may grow, but the request views must be rebased
+    bool views_live_ = false;      // a parsed head's views point into the buffer: it may grow (with
+                                   // rebase) but not be compacted
+    bool reading_body_ = false;    // the fiber waits for body bytes
     bool timed_out_ = false;       // set by the sweep before resuming a waiting fiber
     int write_status_ = 0;
     std::uint16_t peer_port_ = 0;

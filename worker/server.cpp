@@ -58,10 +58,7 @@ server::~server() {
     uv_loop_close(&loop_);
 }
 
-void server::add_listener(int fd, bool owned) {
-    auto l = std::make_unique<listener>(&loop_, fd, on_accept, this, *counters_);
-    listeners_.push_back(owned_listener{std::move(l), owned});
-}
+void server::add_listener(int fd) { listeners_.push_back(std::make_unique<listener>(&loop_, fd, on_accept, this, *counters_)); }
 
 exit_reason server::run(bool ignore_sigint) {
     // Writes to a peer that has gone must fail with EPIPE, not kill the worker.
@@ -75,8 +72,8 @@ exit_reason server::run(bool ignore_sigint) {
         uv_signal_start(&sig_int_, on_signal, SIGINT);
 
     for (auto& l : listeners_) {
-        if (int rc = l.handle->start(); rc != 0) {
-            FF_LOG_ERROR("uv_poll_start(listen fd %d) failed: %s", l.handle->fd(), uv_strerror(rc));
+        if (int rc = l->start(); rc != 0) {
+            FF_LOG_ERROR("uv_poll_start(listen fd %d) failed: %s", l->fd(), uv_strerror(rc));
             return exit_reason::error;
         }
     }
@@ -237,17 +234,16 @@ void server::drain(std::uint64_t deadline_ms) noexcept {
 }
 
 void server::stop_accepting() noexcept {
-    // The listener's fd stays open in the master (unless we own it): connections queued on it
-    // wait there for the slot's next worker instead of being reset.
-    for (auto& l : listeners_) {
-        int fd = l.handle->fd();
-        bool owned = l.owned;
-        l.handle->close(on_listener_closed);
-        if (owned) ::close(fd);
-    }
+    // Under a master the socket stays open there: connections queued on it wait for the slot's
+    // next worker. When the master has closed its copy too (shutdown), closing ours makes the
+    // kernel refuse new connections instead of queueing them for nobody.
+    for (auto& l : listeners_) l->close(on_listener_closed);
 }
 
-void server::on_listener_closed(listener* /*l*/) noexcept {}
+void server::on_listener_closed(listener* l) noexcept {
+    // Only now: closing a polled descriptor before its uv_poll_t is closed races with epoll.
+    ::close(l->fd());
+}
 
 void server::maybe_finish_drain() noexcept {
     if (draining_ && !stopping_ && open_connections_ == 0) {

@@ -44,9 +44,10 @@ public:
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
-    /// Serves on a listening fd (non-blocking). With `owned`, the server closes it when it stops
-    /// accepting (single-process mode); otherwise only its handle is closed (the master keeps it).
-    void add_listener(int fd, bool owned);
+    /// Serves on a listening fd (non-blocking); the server closes this descriptor when it stops
+    /// accepting. Under a master that is only this process's copy: the master's keeps the socket
+    /// (and its queue) alive for the next worker of the slot.
+    void add_listener(int fd);
     void set_continue_hook(continue_hook hook) { continue_hook_ = std::move(hook); }
 
     /// Runs the loop until drained (SIGTERM, or drain()), quit (SIGQUIT) or the shutdown deadline.
@@ -83,10 +84,6 @@ public:
 private:
     friend class connection;
 
-    struct owned_listener {
-        std::unique_ptr<worker::listener> handle;
-        bool owned;
-    };
 
     static void on_accept(void* owner, int fd, const sockaddr_storage& peer) noexcept;
     static void on_sweep(uv_timer_t* timer) noexcept;
@@ -115,7 +112,7 @@ private:
     buffer_pool buffers_;
     exchange_pool exchanges_;
     http::date_cache date_;
-    std::vector<owned_listener> listeners_;
+    std::vector<std::unique_ptr<listener>> listeners_;
     uv_timer_t sweep_timer_{};
     uv_signal_t sig_term_{}, sig_quit_{}, sig_int_{}, sig_usr1_{};
 

@@ -4,6 +4,7 @@ import http.client
 import os
 import socket
 import struct
+import threading
 import subprocess
 import sys
 import time
@@ -196,6 +197,67 @@ class HttpBasics(unittest.TestCase):
             s.sendall(request_bytes("/plaintext"))
             self.assertEqual(read_response(s).body, HELLO)
 
+    def test_3000_pipelined_requests_read_concurrently(self):
+        # Far more than one read buffer: compaction and growth of the input buffer, many batches.
+        n = 3000
+        paths = [("/plaintext", HELLO), ("/json", JSON)]
+        data = b"".join(request_bytes(paths[i % 2][0]) for i in range(n))
+        with connect(self.port) as s:
+            errors = []
+
+            def writer():
+                try:
+                    s.sendall(data)
+                except OSError as e:
+                    errors.append(e)
+
+            t = threading.Thread(target=writer, daemon=True)
+            t.start()
+            for i in range(n):
+                r = read_response(s, timeout=10)
+                self.assertEqual((r.status, r.body), (200, paths[i % 2][1]), "response %d" % i)
+            t.join(scaled(5))
+            self.assertEqual(errors, [])
+
+    def test_pipeline_behind_a_sleeping_handler(self):
+        # The first handler suspends with its views pinned into the read buffer while the rest of
+        # the pipeline keeps arriving: the server must pause reading, not lose or reorder input.
+        n = 2000
+        data = request_bytes("/sleep?ms=300") + b"".join(request_bytes("/plaintext" if i % 2 else "/nope")
+                                                        for i in range(n))
+        with send_raw(self.port, data) as s:
+            r = read_response(s)
+            self.assertEqual((r.status, r.body), (200, b"slept 300 ms\n"))
+            for i in range(n):
+                r = read_response(s, timeout=10)
+                self.assertEqual(r.status, 200 if i % 2 else 404, "response %d: %r" % (i, r))
+
+    def test_connection_close_request_ends_the_pipeline(self):
+        # RFC 9112 §9.6: after a request with Connection: close, later requests are not answered.
+        data = request_bytes("/plaintext", headers=[("Connection", "close")]) + request_bytes("/json")
+        with send_raw(self.port, data) as s:
+            r = read_response(s)
+            self.assertEqual((r.status, r.body), (200, HELLO))
+            self.assertTrue(r.has_token("Connection", "close"), r)
+            self.assertEqual(read_until_close(s, 4), b"")
+
+    def test_query_string_and_absolute_path(self):
+        with send_raw(self.port, request_bytes("/plaintext?a=1&b=%20") + request_bytes("/sleep?ms=1&x=y")) as s:
+            self.assertEqual(read_response(s).body, HELLO)
+            self.assertEqual(read_response(s).body, b"slept 1 ms\n")
+
+    def test_chunked_body_one_byte_at_a_time(self):
+        data = (b"POST /json HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"3\r\nabc\r\nA;name=value\r\n0123456789\r\n0\r\n\r\n")
+        with connect(self.port) as s:
+            for i in range(len(data)):
+                s.sendall(data[i:i + 1])
+                time.sleep(0.003)
+            r = read_response(s)
+            self.assertEqual((r.status, r.body), (200, JSON))
+            s.sendall(request_bytes("/plaintext"))
+            self.assertEqual(read_response(s).body, HELLO)
+
     def test_pipelined_requests_with_bodies(self):
         data = (request_bytes("/plaintext", method="POST", body=b"abc")
                 + b"POST /json HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
@@ -232,6 +294,18 @@ class HttpBasics(unittest.TestCase):
             s.sendall(b"hello")
             r = read_response(s)
             self.assertEqual((r.status, r.body), (200, HELLO))
+
+    def test_expect_100_continue_refused_when_body_too_large(self):
+        # Content-Length already exceeds max_body (64 KiB here): the final 413 must come instead
+        # of 100 Continue, or the client uploads a body that is only thrown away (RFC 9110 §10.1.1:
+        # a server that will refuse the request "MAY respond with a final status code").
+        head = (b"POST /plaintext HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n"
+                b"Expect: 100-continue\r\n\r\n")
+        with send_raw(self.port, head) as s:
+            r = read_response(s)
+            self.assertEqual(r.status, 413, "expected 413 without 100 Continue, got %r" % r)
+            self.assertTrue(r.has_token("Connection", "close"), r)
+            self.assertEqual(read_until_close(s, 4), b"")
 
     def test_expect_100_continue_via_curl(self):
         out = subprocess.run(["curl", "-sS", "-v", "--max-time", str(scaled(5)), "-H", "Expect: 100-continue",
@@ -317,6 +391,21 @@ class HttpBasics(unittest.TestCase):
             time.sleep(0.05)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             s.close()  # RST
+        # And a reset while the server's write is blocked (the client pipelined without reading).
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", self.port))
+        s.setblocking(False)
+        data = request_bytes("/json") * 200000
+        sent = 0
+        deadline = time.monotonic() + 1.0
+        while sent < len(data) and time.monotonic() < deadline:
+            try:
+                sent += s.send(data[sent:sent + 65536])
+            except BlockingIOError:
+                time.sleep(0.01)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
         time.sleep(0.4)
         self.assertTrue(self.server.running(), self.server.log())
         self.assertEqual(http_get(self.port, "/plaintext"), (200, HELLO))

@@ -2,6 +2,7 @@
 
 import os
 import select
+import socket
 import sys
 import threading
 import time
@@ -19,7 +20,8 @@ class Timeouts(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = ServerProcess(["--header-timeout", "2s", "--idle-timeout", "1s", "--read-timeout", "1s"])
+        cls.server = ServerProcess(["--header-timeout", "2s", "--idle-timeout", "1s", "--read-timeout", "1s",
+                                    "--write-timeout", "1s"])
         cls.server.start()
 
     @classmethod
@@ -143,6 +145,35 @@ class Timeouts(unittest.TestCase):
                 s.sendall(bytes([b]))
             r = read_response(s, timeout=3)
             self.assertEqual((r.status, r.body), (200, HELLO))
+
+    def test_client_that_never_reads_is_dropped_by_write_timeout(self):
+        # Pipeline far more than the socket buffers hold and never read: the server's write
+        # stalls, and write_timeout must free the connection instead of holding it forever.
+        before = self.server.healthz()["connections_active"]
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        try:
+            s.settimeout(scaled(5))
+            s.connect(("127.0.0.1", self.port))
+            s.setblocking(False)
+            data = request_bytes("/json") * 200000
+            sent = 0
+            deadline = time.monotonic() + 2.0
+            while sent < len(data) and time.monotonic() < deadline:
+                try:
+                    sent += s.send(data[sent:sent + 65536])
+                except BlockingIOError:
+                    time.sleep(0.01)
+            stuck = self.server.healthz()["connections_active"]
+            self.assertEqual(stuck, before + 1)
+            # Gone within write_timeout (1 s) plus the sweep period.
+            deadline = time.monotonic() + scaled(4)
+            while self.server.healthz()["connections_active"] > before:
+                self.assertLess(time.monotonic(), deadline, "stalled connection still open")
+                time.sleep(0.1)
+        finally:
+            s.close()
+        self.assertEqual(http_get(self.port, "/plaintext"), (200, HELLO))
 
 
 if __name__ == "__main__":

@@ -123,7 +123,7 @@ struct running_server {
             worker::options o;
             worker::builtin_routes routes;
             worker::server srv(o, [routes](http::request_ctx& ctx) { routes(ctx); });
-            srv.add_listener(fd, true);
+            srv.add_listener(fd);
             started = true;
             srv.run();
         });
