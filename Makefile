@@ -9,7 +9,7 @@ BENCH_BUILD ?= build-bench
 FUZZ_SECONDS ?= 60
 ARGS        ?=
 
-.PHONY: all deps build run test unit-test asan-test fuzz fuzz-smoke bench format clean
+.PHONY: all deps build run test asan-test fuzz fuzz-smoke bench compare format clean
 
 all: build
 
@@ -64,6 +64,11 @@ bench: deps
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DFF_BENCH=ON -DFF_TESTS=OFF
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench/parser_bench
+
+# fastfork against nginx and fasthttp (../shared/bench): 1 and 2 workers, ROUNDS rounds each.
+ROUNDS ?= 3
+compare:
+	bench/compare.sh $(ROUNDS)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

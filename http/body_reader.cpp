@@ -60,16 +60,24 @@ constexpr std::array<std::uint8_t, 256> make_hex_table() noexcept {
 }
 constexpr auto hex_table = make_hex_table();
 
-inline bool is_tchar(unsigned char c) noexcept { return tchar_table[c]; }
-inline bool is_ows(unsigned char c) noexcept { return c == ' ' || c == '\t'; }
+inline bool is_tchar(unsigned char c) noexcept {
+    return tchar_table[c];
+}
+inline bool is_ows(unsigned char c) noexcept {
+    return c == ' ' || c == '\t';
+}
 // RFC 9110 §5.6.4: qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text.
 inline bool is_qdtext(unsigned char c) noexcept {
     return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c != 0x7F);
 }
 // RFC 9110 §5.6.4: quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ).
-inline bool is_quotable(unsigned char c) noexcept { return c == '\t' || (c >= 0x20 && c != 0x7F); }
+inline bool is_quotable(unsigned char c) noexcept {
+    return c == '\t' || (c >= 0x20 && c != 0x7F);
+}
 // RFC 9110 §5.5: field-content bytes (VCHAR, obs-text, SP, HTAB).
-inline bool is_value_byte(unsigned char c) noexcept { return c == '\t' || (c >= 0x20 && c != 0x7F); }
+inline bool is_value_byte(unsigned char c) noexcept {
+    return c == '\t' || (c >= 0x20 && c != 0x7F);
+}
 
 }  // namespace
 
@@ -102,7 +110,9 @@ void body_reader::start(const http::request& req, std::uint64_t max_body) noexce
     }
 }
 
-std::uint64_t body_reader::remaining() const noexcept { return phase_ == phase::length_body ? remaining_ : 0; }
+std::uint64_t body_reader::remaining() const noexcept {
+    return phase_ == phase::length_body ? remaining_ : 0;
+}
 
 body_reader::result body_reader::fail(http::error e, std::size_t consumed, std::size_t produced) noexcept {
     phase_ = phase::failed;

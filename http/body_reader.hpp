@@ -37,17 +37,17 @@ public:
 
 private:
     enum class phase : std::uint8_t {
-        length_body,     // reading a Content-Length body
-        chunk_size,      // reading hex digits of a chunk-size
-        chunk_ext,       // inside chunk extensions, up to CR (sub_ holds the position in the grammar)
-        chunk_size_lf,   // saw CR after size/extension, expect LF
-        chunk_data,      // reading chunk data
-        chunk_data_cr,   // expect CR after chunk data
-        chunk_data_lf,   // expect LF after chunk data
-        trailer_line,    // inside a trailer field line (or at the start of one; sub_ says where)
-        trailer_lf,      // saw CR in a trailer line, expect LF (sub_ says whether it ends the body)
+        length_body,    // reading a Content-Length body
+        chunk_size,     // reading hex digits of a chunk-size
+        chunk_ext,      // inside chunk extensions, up to CR (sub_ holds the position in the grammar)
+        chunk_size_lf,  // saw CR after size/extension, expect LF
+        chunk_data,     // reading chunk data
+        chunk_data_cr,  // expect CR after chunk data
+        chunk_data_lf,  // expect LF after chunk data
+        trailer_line,   // inside a trailer field line (or at the start of one; sub_ says where)
+        trailer_lf,     // saw CR in a trailer line, expect LF (sub_ says whether it ends the body)
         done,
-        failed,          // err_ is returned by every feed() until start()
+        failed,  // err_ is returned by every feed() until start()
     };
     result fail(http::error e, std::size_t consumed, std::size_t produced) noexcept;
 
@@ -57,8 +57,8 @@ private:
     std::uint64_t max_body_ = 0;
     std::uint64_t remaining_ = 0;  // of the Content-Length body, or of the current chunk
     std::uint64_t total_ = 0;
-    std::uint32_t size_digits_ = 0;  // hex digits read of the current chunk-size
-    std::uint32_t line_length_ = 0;  // bytes of the current chunk-size line (bounded)
+    std::uint32_t size_digits_ = 0;    // hex digits read of the current chunk-size
+    std::uint32_t line_length_ = 0;    // bytes of the current chunk-size line (bounded)
     std::uint32_t trailer_bytes_ = 0;  // total trailer section size (bounded)
 };
 

@@ -6,7 +6,6 @@ namespace fastfork::http {
 
 namespace {
 
-
 // Compares `token` with a literal of the same length; the caller has switched on the length.
 template <std::size_t N>
 bool is(std::string_view token, const char (&literal)[N]) noexcept {
@@ -45,16 +44,26 @@ method parse_method(std::string_view token) noexcept {
 
 std::string_view to_string(method m) noexcept {
     switch (m) {
-        case method::get: return "GET";
-        case method::head: return "HEAD";
-        case method::post: return "POST";
-        case method::put: return "PUT";
-        case method::delete_: return "DELETE";
-        case method::connect: return "CONNECT";
-        case method::options: return "OPTIONS";
-        case method::trace: return "TRACE";
-        case method::patch: return "PATCH";
-        case method::other: break;
+        case method::get:
+            return "GET";
+        case method::head:
+            return "HEAD";
+        case method::post:
+            return "POST";
+        case method::put:
+            return "PUT";
+        case method::delete_:
+            return "DELETE";
+        case method::connect:
+            return "CONNECT";
+        case method::options:
+            return "OPTIONS";
+        case method::trace:
+            return "TRACE";
+        case method::patch:
+            return "PATCH";
+        case method::other:
+            break;
     }
     return "";
 }

@@ -53,11 +53,41 @@ constexpr std::array<char, 512> make_name_table() noexcept {
 }
 constexpr auto name_table = make_name_table();
 
-inline bool is_tchar(char c) noexcept { return tchar_table[static_cast<unsigned char>(c)]; }
-inline bool is_target_char(char c) noexcept { return target_table[static_cast<unsigned char>(c)]; }
-inline bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-inline bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+// RFC 9110 §7.2: Host = uri-host [ ":" port ], where uri-host is an IP-literal ("[...]"), an IPv4
+// address or a reg-name (RFC 3986 §3.2.2: unreserved / pct-encoded / sub-delims). Only the
+// character set is checked: it keeps '/', '?', '#', '@', whitespace and obs-text out of a value
+// that handlers and logs use as a host name.
+constexpr std::array<bool, 256> make_host_table() noexcept {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (char c : std::string_view("-._~%!$&'()*+,;=:[]")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+}
+constexpr auto host_table = make_host_table();
+
+bool is_valid_host(std::string_view v) noexcept {
+    for (char c : v)
+        if (!host_table[static_cast<unsigned char>(c)]) return false;
+    return true;
+}
+
+inline bool is_tchar(char c) noexcept {
+    return tchar_table[static_cast<unsigned char>(c)];
+}
+inline bool is_target_char(char c) noexcept {
+    return target_table[static_cast<unsigned char>(c)];
+}
+inline bool is_ows(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
+inline bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
+inline bool is_alpha(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 // Returns the first CTL other than HTAB (DEL included) in [p, end), or `end`. No such byte may
 // appear in a head line: RFC 9110 §5.5 allows VCHAR, obs-text (0x80-0xFF), SP and HTAB in field
@@ -212,6 +242,7 @@ parser::result parser::fail(error e) noexcept {
 
 parser::result parser::feed(char* data, std::size_t size) noexcept {
     if (final_.state != state::need_more) return final_;
+    if (size < scanned_) return result{};  // a shorter feed breaks the contract; nothing new to scan
     // The worker may move its buffer between two feeds of an incomplete head; the views taken
     // from complete lines then follow the bytes.
     if (base_ != nullptr && base_ != data) request_.rebase(base_, data);
@@ -443,6 +474,7 @@ error parser::on_field(const header_field& f) noexcept {
             // RFC 9112 §3.2: a server MUST respond 400 to a request "that contains more than one
             // Host header field line or a Host header field with an invalid field value".
             if (host_seen_) return error::duplicate_host;
+            if (!is_valid_host(f.value)) return error::bad_field_value;
             host_seen_ = true;
             request_.host = f.value;
             return error::none;

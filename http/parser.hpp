@@ -68,13 +68,13 @@ private:
 
     http::limits limits_;
     bool normalize_names_;
-    std::size_t scanned_ = 0;       // bytes already searched for '\n' (all of them are in complete lines but the last)
-    std::size_t line_start_ = 0;    // start of the line being scanned
-    std::size_t skipped_ = 0;       // bytes of leading empty lines skipped
-    const char* base_ = nullptr;    // `data` of the previous feed(); views are re-pointed when it changes
-    result final_{};                // the done/error result, returned again until reset()
+    std::size_t scanned_ = 0;     // bytes already searched for '\n' (all of them are in complete lines but the last)
+    std::size_t line_start_ = 0;  // start of the line being scanned
+    std::size_t skipped_ = 0;     // bytes of leading empty lines skipped
+    const char* base_ = nullptr;  // `data` of the previous feed(); views are re-pointed when it changes
+    result final_{};              // the done/error result, returned again until reset()
     bool request_line_seen_ = false;
-    bool line_dirty_ = false;       // the current line has a CTL: on_line() must check every byte
+    bool line_dirty_ = false;  // the current line has a CTL: on_line() must check every byte
     bool host_seen_ = false;
     bool content_length_seen_ = false;
     bool te_seen_ = false;          // a Transfer-Encoding field was present

@@ -14,6 +14,7 @@
 #include "master/config_file.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
+#include "worker/loop.hpp"
 
 namespace fastfork::master {
 
@@ -247,14 +248,7 @@ int master_process::run() {
                 cfg_.listen.front().c_str(), name_.c_str());
     uv_run(&loop_, UV_RUN_DEFAULT);
 
-    uv_walk(
-        &loop_,
-        [](uv_handle_t* h, void*) {
-            if (!uv_is_closing(h)) uv_close(h, nullptr);
-        },
-        nullptr);
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    uv_loop_close(&loop_);
+    worker::close_loop(&loop_);
     FF_LOG_INFO("master %d exits with status %d", static_cast<int>(pid_), exit_code_);
     return exit_code_;
 }

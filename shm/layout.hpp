@@ -8,11 +8,12 @@
 #include <cstdint>
 
 #include "shm/counters.hpp"
+#include "shm/histogram.hpp"
 
 namespace fastfork::shm {
 
 inline constexpr std::uint64_t segment_magic = 0x4b524f4654534146ull;  // "FASTFORK" little-endian
-inline constexpr std::uint32_t layout_version = 1;
+inline constexpr std::uint32_t layout_version = 2;  // 2: latency histograms, status and parse-error kinds
 /// Process slots: enough for the largest worker count twice over (old and new generation live
 /// side by side during a reload), plus headroom for SIGTTIN.
 inline constexpr std::size_t slot_capacity = 256;
@@ -43,6 +44,7 @@ struct alignas(128) worker_slot {
     std::atomic<std::uint64_t> heartbeat_ms;   // CLOCK_MONOTONIC ms, advanced from the worker's loop
     std::atomic<std::uint64_t> restarts;       // restarts of worker_index before this process
     alignas(128) worker_counters counters;
+    alignas(128) latency_histogram latency;  // request latency, see worker/connection.cpp serve_one
 };
 
 /// Header and master section.
@@ -68,6 +70,7 @@ struct alignas(128) segment_header {
     // down. Readers sum retired + live slots under fold_seq (odd while folding).
     std::atomic<std::uint64_t> fold_seq;
     alignas(128) worker_counters retired;
+    alignas(128) latency_histogram retired_latency;  // folded like `retired`, under fold_seq
 };
 
 struct segment_layout {

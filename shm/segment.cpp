@@ -21,6 +21,23 @@ std::runtime_error sys_error(const std::string& call, const std::string& arg) {
 }
 }  // namespace
 
+namespace {
+const segment_layout* current_layout = nullptr;
+std::string& current_name() {
+    static std::string name;  // a function-local static: no destructor-order surprises at exit
+    return name;
+}
+}  // namespace
+
+void set_current_segment(const segment_layout* layout, std::string_view name) {
+    current_layout = layout;
+    current_name() = layout ? std::string(name) : std::string();
+}
+
+const segment_layout* current_segment() noexcept { return current_layout; }
+
+const std::string& current_segment_name() noexcept { return current_name(); }
+
 bool is_process_alive(long pid) noexcept {
     if (pid <= 0) return false;
     return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;

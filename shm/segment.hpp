@@ -45,6 +45,15 @@ private:
     bool owner_ = false;
 };
 
+/// The segment of the server instance this process belongs to, for readers inside the server
+/// (a worker's /metrics and /stats routes). The master sets it right after segment::create();
+/// its workers inherit it through fork, with the mapping. nullptr (and an empty name) when there
+/// is none: fastforkctl, `fastfork --single-process`. The layout must outlive its use here: the
+/// master clears it (nullptr) before unmapping.
+void set_current_segment(const segment_layout* layout, std::string_view name);
+[[nodiscard]] const segment_layout* current_segment() noexcept;
+[[nodiscard]] const std::string& current_segment_name() noexcept;
+
 /// True when `pid` names a live process (kill(pid, 0) succeeds or fails with EPERM).
 [[nodiscard]] bool is_process_alive(long pid) noexcept;
 

@@ -291,7 +291,11 @@ bool connection::serve_one() {
     // HTTP/1.1 clients; a refusal is a final status and the body is never read.
     if (req.expect_continue && req.framing != http::body_framing::none &&
         in_->size() == rd_ + ex_->head_size) {
-        unsigned verdict = srv_->continue_hook_ ? srv_->continue_hook_(req) : 100;
+        unsigned verdict = 100;
+        if (req.framing == http::body_framing::content_length && req.content_length > srv_->opts_.limits.max_body)
+            verdict = 413;  // known too large: do not invite an upload we would throw away
+        else if (srv_->continue_hook_)
+            verdict = srv_->continue_hook_(req);
         if (verdict != 100) {
             answer_error(verdict);
             flush_and_close();
@@ -347,7 +351,8 @@ bool connection::serve_one() {
     http::write_options wo;
     wo.version_minor = req.version_minor;
     wo.head_request = req.method == http::method::head;
-    wo.keep_alive = keep_alive && !resp.close();
+    // Re-checked after the handler: a drain that began while it ran must close this connection.
+    wo.keep_alive = keep_alive && !resp.close() && !srv_->draining_;
     wo.date = srv_->http_date();
     wo.server = srv_->opts_.server_name;
     keep_alive = http::write_response(resp, wo, *out_);
@@ -556,7 +561,7 @@ void connection::release_input_if_empty() noexcept {
     }
 }
 
-void connection::go_idle() noexcept {
+void connection::release_request_state() noexcept {
     fiber_ = nullptr;
     if (ex_) {
         srv_->exchanges_.release(ex_);
@@ -566,6 +571,10 @@ void connection::go_idle() noexcept {
         srv_->buffers_.release(out_);
         out_ = nullptr;
     }
+}
+
+void connection::go_idle() noexcept {
+    release_request_state();
     release_input_if_empty();
     if (peer_error_) {
         close_now();  // the peer finished sending and has every answer
@@ -591,15 +600,7 @@ void connection::close_gracefully() noexcept {
     // Half-close, then read and discard until the peer's FIN: closing with unread input makes
     // the kernel send RST, which can destroy the response still in flight to the client.
     phase_ = phase::linger;
-    fiber_ = nullptr;
-    if (ex_) {
-        srv_->exchanges_.release(ex_);
-        ex_ = nullptr;
-    }
-    if (out_) {
-        srv_->buffers_.release(out_);
-        out_ = nullptr;
-    }
+    release_request_state();
     if (in_) {
         in_->clear();
         rd_ = 0;

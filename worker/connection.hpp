@@ -78,6 +78,7 @@ private:
     void close_gracefully() noexcept;
     void close_now() noexcept;
     void release_input_if_empty() noexcept;
+    void release_request_state() noexcept;  // fiber, exchange and output buffer
     void restart_reading() noexcept;
     void count_response(unsigned status) noexcept;
     bool grow_input(std::size_t min_free) noexcept;

@@ -9,6 +9,7 @@
 
 #include "worker/connection.hpp"
 #include "worker/log.hpp"
+#include "worker/loop.hpp"
 
 namespace fastfork::worker {
 
@@ -48,14 +49,7 @@ server::~server() {
     // the close callbacks, then release the loop. Fibers still suspended in a handler at this
     // point (shutdown deadline) are abandoned with their stacks: the process is exiting.
     fibers_->free_idle();
-    uv_walk(
-        &loop_,
-        [](uv_handle_t* h, void*) {
-            if (!uv_is_closing(h)) uv_close(h, nullptr);
-        },
-        nullptr);
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    uv_loop_close(&loop_);
+    close_loop(&loop_);
 }
 
 void server::add_listener(int fd) { listeners_.push_back(std::make_unique<listener>(&loop_, fd, on_accept, this, *counters_)); }

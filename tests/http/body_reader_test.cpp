@@ -49,11 +49,8 @@ std::ostream& operator<<(std::ostream& os, const outcome& o) {
 
 // Feeds `raw` as the worker does: the bytes available grow to each cut in turn, and the reader is
 // given what it has not consumed yet. In place, output goes to the front of the same buffer.
-outcome decode(std::string_view raw,
-               const request& req,
-               std::uint64_t max_body,
-               std::vector<std::size_t> cuts,
-               bool in_place) {
+outcome decode(
+    std::string_view raw, const request& req, std::uint64_t max_body, std::vector<std::size_t> cuts, bool in_place) {
     std::string buf(raw);
     std::string separate(raw.size() + 1, '\0');
     body_reader reader;
@@ -296,7 +293,9 @@ BOOST_AUTO_TEST_CASE(decodes_valid_chunked_bodies) {
 
 BOOST_AUTO_TEST_CASE(chunked_bodies_decode_the_same_at_every_split) {
     for (const auto& c : chunked_accepts()) {
-        BOOST_TEST_CONTEXT(c.name) { grind(c.raw, chunked_request()); }
+        BOOST_TEST_CONTEXT(c.name) {
+            grind(c.raw, chunked_request());
+        }
     }
 }
 
@@ -313,7 +312,9 @@ BOOST_AUTO_TEST_CASE(rejects_invalid_chunked_bodies) {
 BOOST_AUTO_TEST_CASE(invalid_chunked_bodies_fail_the_same_at_every_split) {
     for (const auto& c : chunked_rejects()) {
         if (c.raw.size() > 2000) continue;  // the long ones are covered by the single feed above
-        BOOST_TEST_CONTEXT(c.name) { grind(c.raw, chunked_request(), c.max_body); }
+        BOOST_TEST_CONTEXT(c.name) {
+            grind(c.raw, chunked_request(), c.max_body);
+        }
     }
 }
 

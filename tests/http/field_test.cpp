@@ -59,7 +59,9 @@ BOOST_AUTO_TEST_CASE(lookup_is_case_insensitive_only_for_letters) {
 BOOST_AUTO_TEST_CASE(unknown_names_are_unknown) {
     for (std::string_view name : {"", "H", "Hos", "Hosts", "X-Custom", "Content-Lengths", "If-Unmodified-Sincee",
                                   "Accept-Encodinh", "keep_alive", "Set-Cookie2", "Transfer-Encoding-X"}) {
-        BOOST_TEST_CONTEXT(name) { BOOST_TEST((lookup_field(name) == field::unknown)); }
+        BOOST_TEST_CONTEXT(name) {
+            BOOST_TEST((lookup_field(name) == field::unknown));
+        }
     }
     BOOST_TEST(field_name(field::unknown) == "");
 }

@@ -108,7 +108,9 @@ void grind(std::string_view raw, const limits& lim = {}, bool normalize = true) 
         auto r = p.feed(buf.data(), i);
         if (r.state == parser::state::need_more) r = p.feed(buf.data(), n);
         snapshot got = capture(p, r);
-        BOOST_TEST_CONTEXT("split at " << i) { BOOST_REQUIRE_EQUAL(got, expected); }
+        BOOST_TEST_CONTEXT("split at " << i) {
+            BOOST_REQUIRE_EQUAL(got, expected);
+        }
 
         // The same split, but the bytes move to a new buffer before the second feed.
         auto first = std::make_unique<char[]>(n + 1);
@@ -121,10 +123,14 @@ void grind(std::string_view raw, const limits& lim = {}, bool normalize = true) 
             std::memset(first.get(), 'X', n);           // stale views would now read garbage
             r2 = q.feed(second.get(), n);
             if (r2.state == parser::state::done) {
-                BOOST_TEST_CONTEXT("moved at " << i) { BOOST_REQUIRE(views_inside(q, second.get(), n)); }
+                BOOST_TEST_CONTEXT("moved at " << i) {
+                    BOOST_REQUIRE(views_inside(q, second.get(), n));
+                }
             }
         }
-        BOOST_TEST_CONTEXT("moved at " << i) { BOOST_REQUIRE_EQUAL(capture(q, r2), expected); }
+        BOOST_TEST_CONTEXT("moved at " << i) {
+            BOOST_REQUIRE_EQUAL(capture(q, r2), expected);
+        }
     }
     std::string buf(raw);
     parser p(lim, normalize);
@@ -133,12 +139,15 @@ void grind(std::string_view raw, const limits& lim = {}, bool normalize = true) 
         r = p.feed(buf.data(), i);
         if (r.state != parser::state::need_more) break;
     }
-    BOOST_TEST_CONTEXT("one byte at a time") { BOOST_REQUIRE_EQUAL(capture(p, r), expected); }
+    BOOST_TEST_CONTEXT("one byte at a time") {
+        BOOST_REQUIRE_EQUAL(capture(p, r), expected);
+    }
 }
 
 std::string many_headers(std::size_t count) {
     std::string s = "GET /many HTTP/1.1\r\nHost: h\r\n";
-    for (std::size_t i = 1; i < count; ++i) s += "X-Header-" + std::to_string(i) + ": value " + std::to_string(i) + "\r\n";
+    for (std::size_t i = 1; i < count; ++i)
+        s += "X-Header-" + std::to_string(i) + ": value " + std::to_string(i) + "\r\n";
     return s + "\r\n";
 }
 
@@ -329,6 +338,10 @@ const std::vector<accept_case>& accept_cases() {
          .header_count = 3,
          .expect_continue = true},
         {.name = "many_headers", .raw = sixty_headers(), .target = "/many", .path = "/many", .header_count = 60},
+        // RFC 9110 §7.2 / RFC 3986 §3.2.2: IP literals, ports and reg-name characters in Host.
+        {.name = "host_forms", .raw = "GET / HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n\r\n"},
+        {.name = "host_reg_name_characters",
+         .raw = "GET / HTTP/1.1\r\nHost: my_host-1.example~%41!$&'()*+,;=:80\r\n\r\n"},
         // RFC 9110 §5.5: obs-text (0x80-0xFF) is allowed in values, HTAB and SP inside them.
         {.name = "obs_text_in_value",
          .raw = "GET / HTTP/1.1\r\nHost: h\r\nX-Name: caf\xc3\xa9 \xff\r\n\r\n",
@@ -337,13 +350,17 @@ const std::vector<accept_case>& accept_cases() {
         {.name = "ows_trimmed_and_empty_values",
          .raw = "GET / HTTP/1.1\r\nHost:\r\nX-A: \t value  with  spaces \t \r\nX-Empty:   \r\n\r\n",
          .header_count = 3},
-        {.name = "all_tchar_symbols_in_name", .raw = "GET / HTTP/1.1\r\nHost: h\r\nX!#$%&'*+-.^_`|~1: v\r\n\r\n",
+        {.name = "all_tchar_symbols_in_name",
+         .raw = "GET / HTTP/1.1\r\nHost: h\r\nX!#$%&'*+-.^_`|~1: v\r\n\r\n",
          .header_count = 2},
         // RFC 9112 §2.2: empty lines before the request-line are ignored.
         {.name = "leading_empty_lines", .raw = "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"},
         // RFC 9110 §9.1: methods are case-sensitive tokens; unknown ones are `other`.
-        {.name = "extension_method", .raw = "PURGE /c HTTP/1.1\r\nHost: h\r\n\r\n", .m = method::other,
-         .target = "/c", .path = "/c"},
+        {.name = "extension_method",
+         .raw = "PURGE /c HTTP/1.1\r\nHost: h\r\n\r\n",
+         .m = method::other,
+         .target = "/c",
+         .path = "/c"},
         {.name = "lowercase_method_is_not_get", .raw = "get / HTTP/1.1\r\nHost: h\r\n\r\n", .m = method::other},
         {.name = "all_registered_methods_delete",
          .raw = "DELETE /x HTTP/1.1\r\nHost: h\r\n\r\n",
@@ -439,8 +456,8 @@ const std::vector<reject_case>& reject_cases() {
         {"te_in_http10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", error::bad_transfer_encoding, 400},
         // RFC 9110 §10.1.4: transfer-coding = token; an empty value lists no coding.
         {"te_empty", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n\r\n", error::bad_transfer_encoding, 400},
-        {"te_only_commas", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , ,\r\n\r\n",
-         error::bad_transfer_encoding, 400},
+        {"te_only_commas", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , ,\r\n\r\n", error::bad_transfer_encoding,
+         400},
         {"te_not_a_token", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chun ked\r\n\r\n",
          error::bad_transfer_encoding, 400},
         {"te_chunked_with_parameter", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked;q=1\r\n\r\n",
@@ -472,10 +489,13 @@ const std::vector<reject_case>& reject_cases() {
         {"bare_cr_in_request_line", "GET /\r HTTP/1.1\r\nHost: h\r\n\r\n", error::bad_line_ending, 400},
         {"bare_cr_in_field_name", "GET / HTTP/1.1\r\nHost: h\r\nX\r: v\r\n\r\n", error::bad_line_ending, 400},
         {"cr_cr_lf", "GET / HTTP/1.1\r\nHost: h\r\r\n\r\n", error::bad_field_value, 400},
-        // RFC 9112 §3.2: exactly one Host in HTTP/1.1.
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1, with a valid value (RFC 9110 §7.2).
         {"host_twice", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", error::duplicate_host, 400},
         {"host_twice_same_value", "GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", error::duplicate_host, 400},
         {"host_twice_http10", "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", error::duplicate_host, 400},
+        {"host_with_space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", error::bad_field_value, 400},
+        {"host_with_path", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", error::bad_field_value, 400},
+        {"host_with_userinfo", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n", error::bad_field_value, 400},
         {"host_missing", "GET / HTTP/1.1\r\nX-A: b\r\n\r\n", error::missing_host, 400},
         // RFC 9112 §2.3 / RFC 9110 §15.6.6: a well-formed version we do not speak is 505.
         {"version_2_0", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", error::unsupported_version, 505},
@@ -520,12 +540,13 @@ const std::vector<reject_case>& reject_cases() {
          "GET / HTTP/1.1\r\nHost: h\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
          error::header_too_large, 431, small_head()},
         {"header_section_too_large_incomplete",
-         "GET / HTTP/1.1\r\nHost: h\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", error::header_too_large,
-         431, small_head()},
+         "GET / HTTP/1.1\r\nHost: h\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+         error::header_too_large, 431, small_head()},
         {"too_many_headers", "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", error::too_many_headers, 431,
          two_headers()},
-        {"too_many_leading_empty_lines", "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
-                                          "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n",
+        {"too_many_leading_empty_lines",
+         "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+         "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n",
          error::header_too_large, 431, small_head()},
     };
     return cases;
@@ -586,7 +607,9 @@ BOOST_AUTO_TEST_CASE(accepted_requests_parse_the_same_at_every_split) {
 
 BOOST_AUTO_TEST_CASE(rejected_requests_fail_the_same_at_every_split) {
     for (const auto& c : reject_cases()) {
-        BOOST_TEST_CONTEXT(c.name) { grind(c.raw, c.lim); }
+        BOOST_TEST_CONTEXT(c.name) {
+            grind(c.raw, c.lim);
+        }
     }
 }
 
@@ -717,8 +740,9 @@ BOOST_AUTO_TEST_CASE(result_is_sticky_until_reset) {
 }
 
 BOOST_AUTO_TEST_CASE(reset_clears_the_previous_request) {
-    std::string a = "POST /a?x HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 4\r\nExpect: 100-continue\r\n"
-                    "Upgrade: h2c\r\n\r\n";
+    std::string a =
+        "POST /a?x HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 4\r\nExpect: 100-continue\r\n"
+        "Upgrade: h2c\r\n\r\n";
     std::string b = "GET /b HTTP/1.1\r\nHost: h\r\n\r\n";
     parser p;
     BOOST_REQUIRE((p.feed(a.data(), a.size()).state == parser::state::done));
@@ -899,9 +923,9 @@ BOOST_AUTO_TEST_SUITE(http_method)
 
 BOOST_AUTO_TEST_CASE(parses_registered_methods_case_sensitively) {
     const std::pair<std::string_view, method> known[] = {
-        {"GET", method::get},         {"HEAD", method::head},       {"POST", method::post},
-        {"PUT", method::put},         {"DELETE", method::delete_},  {"CONNECT", method::connect},
-        {"OPTIONS", method::options}, {"TRACE", method::trace},     {"PATCH", method::patch},
+        {"GET", method::get},         {"HEAD", method::head},      {"POST", method::post},
+        {"PUT", method::put},         {"DELETE", method::delete_}, {"CONNECT", method::connect},
+        {"OPTIONS", method::options}, {"TRACE", method::trace},    {"PATCH", method::patch},
     };
     for (auto [token, m] : known) {
         BOOST_TEST((parse_method(token) == m));

@@ -151,7 +151,7 @@ class ServerProcess:
             self._log = tempfile.TemporaryFile(mode="w+b")
             cmd = [_server_executable(), "--single-process", "--listen", "127.0.0.1:%d" % self.port] + self.args
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-                                         preexec_fn=self.preexec_fn, close_fds=True)
+                                         preexec_fn=self._child_setup, close_fds=True)
             self.pid = self.proc.pid
             _live_processes[self.pid] = self.proc
             try:
@@ -163,6 +163,18 @@ class ServerProcess:
                 if "Address already in use" not in self.log():
                     raise
         raise last_error
+
+    def _child_setup(self):
+        # In the child, before exec: die with the test process even if it is SIGKILLed (a CTest
+        # timeout), so no server outlives its test. Best effort: Linux only.
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        if self.preexec_fn:
+            self.preexec_fn()
 
     def _wait_ready(self):
         deadline = time.monotonic() + self.ready_timeout

@@ -103,6 +103,16 @@ class Drain(unittest.TestCase):
                 self.assertLess(time.monotonic() - t1, 0.5, "connection left open after the response")
             self.assertEqual(srv.wait(3.0), 0, srv.log())
 
+    def test_sigint_drains_like_sigterm(self):
+        # Single-process mode: Ctrl-C drains too.
+        with ServerProcess() as srv:
+            with send_raw(srv.port, request_bytes("/sleep?ms=300", headers=[("Connection", "close")])) as s:
+                time.sleep(0.1)
+                srv.signal(signal.SIGINT)
+                r = read_response(s)
+                self.assertEqual((r.status, r.body), (200, b"slept 300 ms\n"))
+            self.assertEqual(srv.wait(3.0), 0, srv.log())
+
     def test_sigquit_exits_promptly(self):
         with ServerProcess(expect_exit_codes=(0, 1, 2)) as srv:
             # Even with a request in flight and an idle connection open.

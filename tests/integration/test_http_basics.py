@@ -241,6 +241,19 @@ class HttpBasics(unittest.TestCase):
             self.assertTrue(r.has_token("Connection", "close"), r)
             self.assertEqual(read_until_close(s, 4), b"")
 
+    def test_large_heads_within_limits(self):
+        # Heads close to max_head (16 KiB) grow the read buffer; several pipelined, and slowly.
+        big = b"GET /plaintext HTTP/1.1\r\nHost: a\r\nX-Big: " + b"b" * 15000 + b"\r\n\r\n"
+        many = (b"GET /json HTTP/1.1\r\nHost: a\r\n"
+                + b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 700) for i in range(20)) + b"\r\n")
+        with send_raw(self.port, big * 3 + many) as s:
+            self.assertEqual([read_response(s).status for _ in range(4)], [200, 200, 200, 200])
+        with connect(self.port) as s:
+            for i in range(0, len(big), 1000):
+                s.sendall(big[i:i + 1000])
+                time.sleep(0.002)
+            self.assertEqual(read_response(s).body, HELLO)
+
     def test_query_string_and_absolute_path(self):
         with send_raw(self.port, request_bytes("/plaintext?a=1&b=%20") + request_bytes("/sleep?ms=1&x=y")) as s:
             self.assertEqual(read_response(s).body, HELLO)
