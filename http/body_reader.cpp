@@ -7,8 +7,9 @@ namespace fastfork::http {
 
 namespace {
 
-// A chunk-size line (size and extensions) longer than this is rejected. RFC 9112 §7.1.1 lets a
-// server limit extensions "to a reasonable length"; real clients send none.
+// A chunk-size line (size and extensions) longer than this is rejected. RFC 9112 §7.1.1: a server
+// ought to limit the total length of chunk extensions and answer 4xx beyond it; clients rarely
+// send any.
 constexpr std::uint32_t max_chunk_line = 4 * 1024;
 // The trailer section is parsed and discarded; its size is bounded like a header section.
 constexpr std::uint32_t max_trailer_section = 16 * 1024;

@@ -11,7 +11,7 @@ unsigned status_of(error e) noexcept {
         case error::unsupported_version:
             return 505;  // RFC 9110 §15.6.6
         case error::request_line_too_long:
-            return 414;  // RFC 9112 §3: "SHOULD respond with a 414 (URI Too Long)"
+            return 414;  // RFC 9112 §3: a request-target longer than we parse MUST get 414
         case error::header_too_large:
         case error::too_many_headers:
             return 431;  // RFC 6585 §5

@@ -217,22 +217,7 @@ void parser::reset() noexcept {
     te_chunked_ = 0;
     connection_close_ = false;
     connection_keep_alive_ = false;
-    // Field by field rather than request::clear(): clearing copies the whole header array
-    // (several KiB) for every request, while headers::clear() only drops the count.
-    request_.method = method::other;
-    request_.method_name = {};
-    request_.target = {};
-    request_.path = {};
-    request_.query = {};
-    request_.form = target_form::origin;
-    request_.version_minor = 1;
-    request_.headers.clear();
-    request_.host = {};
-    request_.framing = body_framing::none;
-    request_.content_length = 0;
-    request_.keep_alive = true;
-    request_.expect_continue = false;
-    request_.has_upgrade = false;
+    request_.clear();
 }
 
 parser::result parser::fail(error e) noexcept {
@@ -317,8 +302,9 @@ parser::result parser::on_line(char* data, std::size_t start, std::size_t lf, bo
 
     std::size_t at_414 = npos;
     if (!request_line_seen_ && length > limits_.max_request_line) at_414 = start + limits_.max_request_line;
-    // RFC 9112 §2.3 leaves the limits to the server; max_head counts every byte up to and
-    // including the final CRLF, leading empty lines too, so that they cannot be sent forever.
+    // RFC 9110 §5.4 lets a server refuse a header section larger than it wishes to process (431,
+    // RFC 6585 §5). max_head counts every byte up to and including the final CRLF, leading empty
+    // lines too, so that they cannot be sent forever.
     std::size_t at_431 = lf >= limits_.max_head ? limits_.max_head : npos;
     if (at_414 != npos || at_431 != npos)
         return fail(at_414 < at_431 ? error::request_line_too_long : error::header_too_large);
@@ -441,8 +427,9 @@ error parser::parse_field_line(char* line, std::size_t size, bool clean) noexcep
     if (*p != ':') {
         if (*p == '\r') return error::bad_line_ending;
         if (p == line || !is_ows(*p)) return error::bad_field_name;
-        // RFC 9112 §5.1: "No whitespace is allowed between the field name and colon ... A server
-        // MUST reject ... with a response status code of 400".
+        // RFC 9112 §5.1: "A server MUST reject, with a response status code of 400 (Bad Request),
+        // any received request message that contains whitespace between a header field name and
+        // colon."
         while (p < end && is_ows(*p)) ++p;
         return p < end && *p == ':' ? error::space_before_colon : error::bad_field_name;
     }
@@ -505,8 +492,8 @@ error parser::on_field(const header_field& f) noexcept {
 // RFC 9112 §6.1: Transfer-Encoding = #transfer-coding; several fields form one list. The checks
 // that need the whole list (chunked last, chunked once, other codings) wait for finish_head().
 error parser::on_transfer_encoding(std::string_view value) noexcept {
-    // RFC 9112 §6.1: "A server MUST NOT [assume chunked] ... for a request with HTTP/1.0"; a
-    // Transfer-Encoding in an HTTP/1.0 message means faulty framing, so the message is rejected.
+    // RFC 9112 §6.1: a server that receives an HTTP/1.0 message with Transfer-Encoding "MUST treat
+    // the message as if the framing is faulty".
     if (request_.version_minor == 0) return error::bad_transfer_encoding;
     te_seen_ = true;
     bool any = false;
@@ -538,8 +525,8 @@ error parser::finish_head() noexcept {
     // lacks a Host header field".
     if (request_.version_minor == 1 && !host_seen_) return error::missing_host;
     if (te_seen_) {
-        // RFC 9112 §6.1: a sender MUST NOT send Content-Length with Transfer-Encoding, and such a
-        // message "ought to be handled as an error"; both framings together are the classic
+        // RFC 9112 §6.1: a sender MUST NOT send Content-Length with Transfer-Encoding; §6.3: such a
+        // message "ought to be handled as an error". Both framings together are the classic
         // request-smuggling vector, so we answer 400 and close.
         if (content_length_seen_) return error::content_length_with_transfer_encoding;
         // RFC 9112 §6.3: when chunked is not the final coding of a request, the length cannot be

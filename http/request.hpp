@@ -33,7 +33,20 @@ struct request {
     bool expect_continue = false;      // `Expect: 100-continue` was sent
     bool has_upgrade = false;          // an Upgrade field is present (we do not switch protocols)
 
-    void clear() noexcept { *this = request{}; }
+    /// Back to the defaults. Field by field: assigning a fresh request would copy the whole
+    /// header array (several KiB) for every request, while headers::clear() only drops the count.
+    void clear() noexcept {
+        method = http::method::other;
+        method_name = target = path = query = host = {};
+        form = target_form::origin;
+        version_minor = 1;
+        headers.clear();
+        framing = body_framing::none;
+        content_length = 0;
+        keep_alive = true;
+        expect_continue = false;
+        has_upgrade = false;
+    }
 
     /// Re-points every view after the buffer holding the request moved from `old_base` to
     /// `new_base` (the worker grows its read buffer while a body is still arriving).

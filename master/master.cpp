@@ -83,6 +83,7 @@ master_process::~master_process() {
         for (int fd : fds)
             if (fd >= 0) ::close(fd);
     if (segment_.is_open()) segment_.unlink();
+    if (shm::current_segment() == segment_.get()) shm::set_current_segment(nullptr, {});
     if (!cfg_.pid_file.empty()) ::unlink(cfg_.pid_file.c_str());
 }
 
@@ -131,6 +132,7 @@ void master_process::release_slot(unsigned slot) noexcept {
     // see them twice or not at all, and totals stay monotonic for the life of the master.
     header.fold_seq.fetch_add(1, std::memory_order_acq_rel);
     fold_counters(header.retired, ws.counters);
+    shm::fold_histogram(header.retired_latency, ws.latency);
     ws.pid.store(0, std::memory_order_relaxed);
     ws.state.store(static_cast<std::uint32_t>(shm::worker_state::empty), std::memory_order_relaxed);
     header.fold_seq.fetch_add(1, std::memory_order_acq_rel);
@@ -198,6 +200,7 @@ int master_process::run() {
     worker_count_ = resolved_workers(cfg_);
     try {
         segment_ = shm::segment::create(name_, pid_);
+        shm::set_current_segment(segment_.get(), name_);  // workers inherit it: /metrics, /stats
     } catch (const std::exception& e) {
         FF_LOG_ALERT("%s", e.what());
         return 1;
@@ -244,7 +247,7 @@ int master_process::run() {
             break;
         }
     }
-    FF_LOG_INFO("master %d: %u workers on %s (stats: /dev/shm/fastfork.%s)", static_cast<int>(pid_), worker_count_,
+    FF_LOG_INFO("%u workers on %s (stats: /dev/shm/fastfork.%s)", worker_count_,
                 cfg_.listen.front().c_str(), name_.c_str());
     uv_run(&loop_, UV_RUN_DEFAULT);
 

@@ -530,7 +530,7 @@ const std::vector<reject_case>& reject_cases() {
         {"tab_in_target", "GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n", error::bad_target, 400},
         {"del_in_target", "GET /a\x7f HTTP/1.1\r\nHost: h\r\n\r\n", error::bad_target, 400},
         {"nul_in_target", "GET /a\0 HTTP/1.1\r\nHost: h\r\n\r\n"sv, error::bad_target, 400},
-        // RFC 9112 §3: a server SHOULD answer an over-long request-line with 414.
+        // RFC 9112 §3: a request-target longer than the server parses MUST get 414.
         {"request_line_too_long", "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: h\r\n\r\n",
          error::request_line_too_long, 414, small_request_line()},
         {"request_line_too_long_incomplete", "GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
