@@ -56,6 +56,14 @@ std::string set_bool(bool& field, std::string_view v) {
     return {};
 }
 
+// A built-in route's path: empty (off) or an origin-form path without query or fragment.
+std::string set_route_path(std::string& field, std::string_view v) {
+    if (!v.empty() && (v.front() != '/' || v.find_first_of("?# \t") != std::string_view::npos))
+        return "expected a path starting with \"/\" (no query), or \"\" for off";
+    field = v;
+    return {};
+}
+
 std::string set_listen(config& c, std::string_view v) {
     // A flag or JSON string may hold several addresses separated by commas.
     std::vector<std::string> out;
@@ -167,6 +175,10 @@ const std::vector<setting> all_settings = {
          c.worker.server_name = v;
          return {};
      }},
+    {"metrics_path", "string", "\"/metrics\"", "path of the built-in Prometheus metrics route; \"\" = off",
+     [](config& c, std::string_view v) { return set_route_path(c.worker.metrics_path, v); }},
+    {"stats_path", "string", "\"/stats\"", "path of the built-in JSON stats route; \"\" = off",
+     [](config& c, std::string_view v) { return set_route_path(c.worker.stats_path, v); }},
 };
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

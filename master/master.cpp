@@ -332,6 +332,10 @@ void master_process::tick() noexcept {
             starting_ = false;
             FF_LOG_INFO("all %u workers ready", worker_count_);
             notifier_.ready();
+            if (reload_again_) {  // a SIGHUP that came while the first generation started
+                reload_again_ = false;
+                begin_reload();
+            }
         } else if (now >= start_deadline_ms_) {
             FF_LOG_ALERT("workers not ready within reload_timeout: giving up");
             exit_code_ = 1;
@@ -594,11 +598,14 @@ void master_process::commit_reload() noexcept {
 void master_process::rollback_reload(const std::string& why) noexcept {
     FF_LOG_ERROR("reload failed, rolling back to generation %llu: %s", static_cast<unsigned long long>(generation_),
                  why.c_str());
-    // New workers that are already serving drain like any other; the rest are killed.
+    // New workers that already accept drain like any other; the rest are killed. Readiness is
+    // read from shm here, not from the last tick: a worker may have started accepting since.
     for (auto& w : workers_) {
         if (w.generation != reload_.generation || w.stopping) continue;
         w.stopping = true;
-        ::kill(w.pid, w.ready ? SIGTERM : SIGKILL);
+        const bool accepting = segment_.get()->slots[w.slot].state.load(std::memory_order_acquire) ==
+                               static_cast<std::uint32_t>(shm::worker_state::ready);
+        ::kill(w.pid, accepting ? SIGTERM : SIGKILL);
     }
     for (const auto& a : reload_.new_addresses) {
         for (int fd : sockets_[a]) ::close(fd);
@@ -608,7 +615,10 @@ void master_process::rollback_reload(const std::string& why) noexcept {
     reload_ = reload_state{};
     record_reload(false, why);
     notifier_.ready();
-    reload_again_ = false;
+    if (reload_again_) {  // a SIGHUP sent during this reload (perhaps with the cause fixed)
+        reload_again_ = false;
+        begin_reload();
+    }
 }
 
 void master_process::close_unused_sockets() noexcept {

@@ -99,7 +99,7 @@ std::vector<open_fd> snapshot_fds() {
         worker::options opts = req.cfg->worker;
         opts.slot = req.index;
         opts.generation = req.generation;
-        worker::server srv(opts, *req.handler, &slot.counters);
+        worker::server srv(opts, *req.handler, &slot.counters, &slot.latency);
         for (int fd : req.listen_fds) srv.add_listener(fd);
         srv.set_shutdown_timeout(static_cast<std::uint64_t>(req.cfg->shutdown_timeout.count()));
         std::uint64_t master_pid = static_cast<std::uint64_t>(req.master_pid);

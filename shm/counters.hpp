@@ -24,7 +24,9 @@ inline void add(counter& c, std::uint64_t n = 1) noexcept {
 inline void sub(counter& c, std::uint64_t n = 1) noexcept {
     c.store(c.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
 }
-inline void set(counter& c, std::uint64_t v) noexcept { c.store(v, std::memory_order_relaxed); }
+inline void set(counter& c, std::uint64_t v) noexcept {
+    c.store(v, std::memory_order_relaxed);
+}
 inline constexpr bool stats_enabled = true;
 #else
 inline void add(counter&, std::uint64_t = 1) noexcept {}
@@ -32,7 +34,9 @@ inline void sub(counter&, std::uint64_t = 1) noexcept {}
 inline void set(counter&, std::uint64_t) noexcept {}
 inline constexpr bool stats_enabled = false;
 #endif
-inline std::uint64_t get(const counter& c) noexcept { return c.load(std::memory_order_relaxed); }
+inline std::uint64_t get(const counter& c) noexcept {
+    return c.load(std::memory_order_relaxed);
+}
 
 /// Why a connection was refused at admission.
 enum class refusal : std::uint8_t { max_connections, per_ip, concurrency, count_ };
@@ -41,21 +45,30 @@ enum class timeout_kind : std::uint8_t { header, body, write, idle, count_ };
 
 [[nodiscard]] constexpr std::string_view to_string(refusal r) noexcept {
     switch (r) {
-        case refusal::max_connections: return "max_connections";
-        case refusal::per_ip: return "per_ip";
-        case refusal::concurrency: return "concurrency";
-        case refusal::count_: break;
+        case refusal::max_connections:
+            return "max_connections";
+        case refusal::per_ip:
+            return "per_ip";
+        case refusal::concurrency:
+            return "concurrency";
+        case refusal::count_:
+            break;
     }
     return {};
 }
 
 [[nodiscard]] constexpr std::string_view to_string(timeout_kind k) noexcept {
     switch (k) {
-        case timeout_kind::header: return "header";
-        case timeout_kind::body: return "body";
-        case timeout_kind::write: return "write";
-        case timeout_kind::idle: return "idle";
-        case timeout_kind::count_: break;
+        case timeout_kind::header:
+            return "header";
+        case timeout_kind::body:
+            return "body";
+        case timeout_kind::write:
+            return "write";
+        case timeout_kind::idle:
+            return "idle";
+        case timeout_kind::count_:
+            break;
     }
     return {};
 }
@@ -82,12 +95,32 @@ inline constexpr std::size_t parse_error_kinds = 32;
 [[nodiscard]] constexpr std::string_view parse_error_name(std::size_t kind) noexcept {
     constexpr std::string_view names[] = {
         "",  // none
-        "bad_request_line", "bad_method", "bad_target", "bad_version", "unsupported_version",
-        "request_line_too_long", "header_too_large", "too_many_headers", "bad_line_ending", "bad_field_name",
-        "space_before_colon", "obs_fold", "bad_field_value", "missing_host", "duplicate_host",
-        "bad_content_length", "conflicting_content_length", "content_length_with_transfer_encoding",
-        "bad_transfer_encoding", "unsupported_transfer_encoding", "bad_chunk_size", "chunk_size_overflow",
-        "bad_chunk_extension", "bad_chunk_terminator", "bad_trailer", "body_too_large",
+        "bad_request_line",
+        "bad_method",
+        "bad_target",
+        "bad_version",
+        "unsupported_version",
+        "request_line_too_long",
+        "header_too_large",
+        "too_many_headers",
+        "bad_line_ending",
+        "bad_field_name",
+        "space_before_colon",
+        "obs_fold",
+        "bad_field_value",
+        "missing_host",
+        "duplicate_host",
+        "bad_content_length",
+        "conflicting_content_length",
+        "content_length_with_transfer_encoding",
+        "bad_transfer_encoding",
+        "unsupported_transfer_encoding",
+        "bad_chunk_size",
+        "chunk_size_overflow",
+        "bad_chunk_extension",
+        "bad_chunk_terminator",
+        "bad_trailer",
+        "body_too_large",
     };
     return kind < std::size(names) ? names[kind] : std::string_view();
 }
@@ -100,19 +133,19 @@ inline constexpr std::size_t parse_error_kinds = 32;
 template <class T>
 struct basic_counters {
     T connections_accepted;
-    T connections_active;   // gauge: open connections
-    T connections_idle;     // gauge: open connections with no request in progress
+    T connections_active;  // gauge: open connections
+    T connections_idle;    // gauge: open connections with no request in progress
     T connections_refused[static_cast<int>(refusal::count_)];
-    T accept_errors;        // EMFILE/ENFILE and friends
+    T accept_errors;  // EMFILE/ENFILE and friends
     T requests;
     T responses_by_class[5];  // 1xx..5xx
     T bytes_in;
     T bytes_out;
-    T parse_errors;           // requests rejected by the parser or body reader
+    T parse_errors;  // requests rejected by the parser or body reader
     T timeouts[static_cast<int>(timeout_kind::count_)];
     T handler_exceptions;
-    T fibers_live;      // gauge
-    T fibers_idle;      // gauge
+    T fibers_live;  // gauge
+    T fibers_idle;  // gauge
     T fibers_created;
     T fibers_freed;
     T ctx_pool_hits;
@@ -120,7 +153,7 @@ struct basic_counters {
     T buffer_pool_hits;
     T buffer_pool_misses;
     T responses_by_status[tracked_status_count];  // by tracked_status_index()
-    T parse_errors_by_kind[parse_error_kinds];     // by http::error value
+    T parse_errors_by_kind[parse_error_kinds];    // by http::error value
 };
 
 using worker_counters = basic_counters<counter>;

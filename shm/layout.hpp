@@ -24,11 +24,16 @@ enum class worker_state : std::uint32_t { empty = 0, starting = 1, ready = 2, dr
 
 [[nodiscard]] constexpr const char* to_string(worker_state s) noexcept {
     switch (s) {
-        case worker_state::empty: return "empty";
-        case worker_state::starting: return "starting";
-        case worker_state::ready: return "ready";
-        case worker_state::draining: return "draining";
-        case worker_state::exited: return "exited";
+        case worker_state::empty:
+            return "empty";
+        case worker_state::starting:
+            return "starting";
+        case worker_state::ready:
+            return "ready";
+        case worker_state::draining:
+            return "draining";
+        case worker_state::exited:
+            return "exited";
     }
     return "unknown";
 }
@@ -37,8 +42,8 @@ enum class worker_state : std::uint32_t { empty = 0, starting = 1, ready = 2, dr
 /// exited; in between only the worker writes (state, heartbeat, counters).
 struct alignas(128) worker_slot {
     std::atomic<std::int64_t> pid;
-    std::atomic<std::uint32_t> state;        // worker_state
-    std::atomic<std::uint32_t> worker_index; // which worker slot (listening sockets) it serves
+    std::atomic<std::uint32_t> state;         // worker_state
+    std::atomic<std::uint32_t> worker_index;  // which worker slot (listening sockets) it serves
     std::atomic<std::uint64_t> generation;
     std::atomic<std::uint64_t> start_time_ms;  // wall clock, ms since the epoch
     std::atomic<std::uint64_t> heartbeat_ms;   // CLOCK_MONOTONIC ms, advanced from the worker's loop
@@ -63,8 +68,8 @@ struct alignas(128) segment_header {
     std::atomic<std::uint64_t> reloads_failed;
     // Last reload result, published with a sequence lock: odd while the master writes.
     std::atomic<std::uint64_t> reload_seq;
-    std::atomic<std::uint64_t> reload_count;   // reloads attempted (matches the sequence of results)
-    std::atomic<std::int32_t> reload_ok;       // 1 ok, 0 failed, -1 none yet
+    std::atomic<std::uint64_t> reload_count;  // reloads attempted (matches the sequence of results)
+    std::atomic<std::int32_t> reload_ok;      // 1 ok, 0 failed, -1 none yet
     char reload_message[message_capacity];
     // Counters of worker processes that have exited, folded in by the master so totals never go
     // down. Readers sum retired + live slots under fold_seq (odd while folding).

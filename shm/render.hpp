@@ -17,10 +17,10 @@ namespace fastfork::shm {
 struct counter_field {
     std::string_view name;
     std::string_view help;
-    bool gauge;             // describes the live process; not summed into `retired`
-    std::size_t cell;       // first cell in basic_counters
-    std::size_t length;     // 1 for a scalar, else the array's length
-    std::string_view label; // for arrays: the label / JSON object key kind ("class", "status", ...)
+    bool gauge;              // describes the live process; not summed into `retired`
+    std::size_t cell;        // first cell in basic_counters
+    std::size_t length;      // 1 for a scalar, else the array's length
+    std::string_view label;  // for arrays: the label / JSON object key kind ("class", "status", ...)
     /// For arrays: the label value of element i; empty = the element is not shown (unused).
     std::string_view (*label_value)(std::size_t i);
 };

@@ -34,16 +34,22 @@ void set_current_segment(const segment_layout* layout, std::string_view name) {
     current_name() = layout ? std::string(name) : std::string();
 }
 
-const segment_layout* current_segment() noexcept { return current_layout; }
+const segment_layout* current_segment() noexcept {
+    return current_layout;
+}
 
-const std::string& current_segment_name() noexcept { return current_name(); }
+const std::string& current_segment_name() noexcept {
+    return current_name();
+}
 
 bool is_process_alive(long pid) noexcept {
     if (pid <= 0) return false;
     return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-std::string segment::object_name(std::string_view name) { return "/fastfork." + std::string(name); }
+std::string segment::object_name(std::string_view name) {
+    return "/fastfork." + std::string(name);
+}
 
 segment::segment(segment&& o) noexcept
     : layout_(std::exchange(o.layout_, nullptr)),

@@ -37,7 +37,9 @@ void back_off(int attempt) noexcept {
     ::nanosleep(&ts, nullptr);
 }
 
-constexpr std::size_t cell_of(std::size_t offset) noexcept { return offset / sizeof(std::uint64_t); }
+constexpr std::size_t cell_of(std::size_t offset) noexcept {
+    return offset / sizeof(std::uint64_t);
+}
 
 void read_reload_result(const segment_header& h, reload_snapshot& out) {
     char message[message_capacity];
@@ -72,11 +74,16 @@ void read_slot(const worker_slot& ws, std::size_t index, std::uint64_t mono_now,
 
 }  // namespace
 
-std::uint64_t monotonic_now_ms() noexcept { return clock_ms(CLOCK_MONOTONIC); }
-std::uint64_t wall_now_ms() noexcept { return clock_ms(CLOCK_REALTIME); }
+std::uint64_t monotonic_now_ms() noexcept {
+    return clock_ms(CLOCK_MONOTONIC);
+}
+std::uint64_t wall_now_ms() noexcept {
+    return clock_ms(CLOCK_REALTIME);
+}
 
 double snapshot::uptime_s() const noexcept {
-    return start_time_ms != 0 && taken_at_ms > start_time_ms ? static_cast<double>(taken_at_ms - start_time_ms) / 1000.0 : 0.0;
+    return start_time_ms != 0 && taken_at_ms > start_time_ms ? static_cast<double>(taken_at_ms - start_time_ms) / 1000.0
+                                                             : 0.0;
 }
 
 bool is_gauge_cell(std::size_t cell) noexcept {
@@ -122,8 +129,8 @@ snapshot take_snapshot(const segment_layout& seg, std::string_view instance) {
         std::size_t n = 0;
         for (std::size_t i = 0; i < capacity; ++i) {
             const worker_slot& ws = seg.slots[i];
-            // Untouched slots are never read past these two words, so their pages of the
-            // (sparse) segment are never faulted in.
+            // An unused slot is read no further than these two words: of its 16 KiB in the
+            // sparse segment, only the first page is ever faulted in.
             if (ws.state.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(worker_state::empty) &&
                 ws.pid.load(std::memory_order_relaxed) == 0)
                 continue;
@@ -146,7 +153,8 @@ snapshot take_snapshot(const segment_layout& seg, std::string_view instance) {
     return s;
 }
 
-snapshot take_local_snapshot(const worker_counters& counters, const latency_histogram& latency,
+snapshot take_local_snapshot(const worker_counters& counters,
+                             const latency_histogram& latency,
                              std::string_view instance) {
     snapshot s;
     s.instance = std::string(instance);

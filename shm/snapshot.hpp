@@ -16,12 +16,12 @@ namespace fastfork::shm {
 
 /// One worker process as its slot showed it.
 struct worker_snapshot {
-    std::size_t slot = 0;             // index in segment_layout::slots
+    std::size_t slot = 0;  // index in segment_layout::slots
     std::int64_t pid = 0;
     worker_state state = worker_state::empty;
-    std::uint32_t worker_index = 0;   // which listening-socket slot it serves (the `worker` label)
+    std::uint32_t worker_index = 0;  // which listening-socket slot it serves (the `worker` label)
     std::uint64_t generation = 0;
-    std::uint64_t start_time_ms = 0;  // wall clock, ms since the epoch
+    std::uint64_t start_time_ms = 0;     // wall clock, ms since the epoch
     std::uint64_t heartbeat_age_ms = 0;  // CLOCK_MONOTONIC now - heartbeat (0 if in the future)
     std::uint64_t restarts = 0;
     counter_values counters{};
@@ -36,10 +36,10 @@ struct reload_snapshot {
 };
 
 struct snapshot {
-    std::string instance;          // the name in /fastfork.<name>
+    std::string instance;  // the name in /fastfork.<name>
     std::int64_t master_pid = 0;
-    bool stale = false;            // the master pid is not a live process
-    bool consistent = true;        // false: fold_seq never settled (a master died mid-fold)
+    bool stale = false;      // the master pid is not a live process
+    bool consistent = true;  // false: fold_seq never settled (a master died mid-fold)
     std::uint32_t layout_version = 0;
     std::uint64_t start_time_ms = 0;  // master start, wall clock
     std::uint64_t taken_at_ms = 0;    // wall clock when this snapshot was taken
@@ -54,7 +54,7 @@ struct snapshot {
     std::vector<worker_snapshot> workers;  // slots whose state is not `empty`, by slot number
     counter_values retired{};              // folded counters of exited processes
     histogram_values retired_latency;
-    counter_values totals{};               // retired + every live slot (gauges: live slots only)
+    counter_values totals{};  // retired + every live slot (gauges: live slots only)
     histogram_values total_latency;
 
     /// Seconds since the master started (at `taken_at_ms`); 0 when the start is unknown.
@@ -70,7 +70,8 @@ struct snapshot {
 
 /// A snapshot of one server without a segment (`fastfork --single-process`): one worker row
 /// for this process, totals = its counters, master_pid = this process.
-[[nodiscard]] snapshot take_local_snapshot(const worker_counters& counters, const latency_histogram& latency,
+[[nodiscard]] snapshot take_local_snapshot(const worker_counters& counters,
+                                           const latency_histogram& latency,
                                            std::string_view instance);
 
 /// Adds the counter cells of `from` into `into`; gauges too when `gauges` is true.

@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "shm/render.hpp"
+#include "shm/segment.hpp"
+#include "shm/snapshot.hpp"
 #include "worker/server.hpp"
 
 namespace fastfork::worker {
@@ -54,6 +57,30 @@ void healthz_route(http::request_ctx& ctx, const server* srv) {
     ctx.add_header("Cache-Control", "no-store");
     ctx.set_body(std::string_view(body, static_cast<std::size_t>(n)));
 }
+
+// The whole instance from the stats segment this worker inherited from its master; without a
+// master (--single-process) there is none, and the snapshot holds this server's own counters.
+shm::snapshot take_stats(const server& srv) {
+    if (const shm::segment_layout* seg = shm::current_segment())
+        return shm::take_snapshot(*seg, shm::current_segment_name());
+    return shm::take_local_snapshot(srv.counters(), srv.latency(), "single-process");
+}
+
+void metrics_route(http::request_ctx& ctx, const server& srv) {
+    ctx.set_content_type(shm::prometheus_content_type);
+    ctx.add_header("Cache-Control", "no-store");
+    ctx.set_body(shm::render_prometheus(take_stats(srv)));
+}
+
+void stats_route(http::request_ctx& ctx, const server& srv) {
+    ctx.set_content_type(application_json);
+    ctx.add_header("Cache-Control", "no-store");
+    ctx.set_body(shm::render_json(take_stats(srv)));
+}
+
+bool is_route(std::string_view path, const std::string& configured) {
+    return !configured.empty() && path == configured;
+}
 }  // namespace
 
 bool builtin_routes::try_handle(http::request_ctx& ctx) const {
@@ -70,6 +97,10 @@ bool builtin_routes::try_handle(http::request_ctx& ctx) const {
         sleep_route(ctx);
     } else if (path == "/healthz") {
         healthz_route(ctx, server::current());
+    } else if (const server* srv = server::current(); srv && is_route(path, srv->opts().metrics_path)) {
+        metrics_route(ctx, *srv);
+    } else if (srv && is_route(path, srv->opts().stats_path)) {
+        stats_route(ctx, *srv);
     } else {
         return false;
     }

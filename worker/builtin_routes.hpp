@@ -1,12 +1,16 @@
 #pragma once
 // The routes `fastfork` serves on its own (worker): /plaintext and /json (the benchmark
-// surface), /sleep?ms=N (suspends the fiber), /healthz (names the worker), 404 for the rest.
+// surface), /sleep?ms=N (suspends the fiber), /healthz (names the worker), /metrics (Prometheus)
+// and /stats (JSON) of the whole instance (paths: options metrics_path, stats_path), 404 for the rest.
 
 #include "http/request_ctx.hpp"
 
 namespace fastfork::worker {
 
-/// Answers the built-in routes; /healthz reports on server::current().
+/// Answers the built-in routes; /healthz reports on server::current(). /metrics and /stats render
+/// shm::current_segment() (every worker of the instance, and exited ones in the totals); without
+/// a segment (`fastfork --single-process`) they render this server's own counters, as one
+/// worker, instance "single-process".
 class builtin_routes {
 public:
     /// Handles the request if its path is a built-in route; returns false (ctx untouched) otherwise.

@@ -208,11 +208,12 @@ void connection::parse_head() noexcept {
         case http::parser::state::need_more:
             return;
         case http::parser::state::error:
-            shm::add(srv_->counters_->parse_errors);
+            count_parse_error(r.err);
             send_error_and_close(http::status_of(r.err));
             return;
         case http::parser::state::done:
             ex_->head_size = r.consumed;
+            mark_head_done();
             start_fiber();
             return;
     }
@@ -246,11 +247,12 @@ void connection::serve() {
                 auto r = ex_->parser.feed(in_->data() + rd_, in_->size() - rd_);
                 if (r.state == http::parser::state::done) {
                     ex_->head_size = r.consumed;
+                    mark_head_done();
                     views_live_ = true;
                     continue;  // pipelined: answer it before writing anything (one write per batch)
                 }
                 if (r.state == http::parser::state::error) {
-                    shm::add(srv_->counters_->parse_errors);
+                    count_parse_error(r.err);
                     answer_error(http::status_of(r.err));
                     flush_and_close();
                     return;
@@ -343,6 +345,7 @@ bool connection::serve_one() {
         // Nothing of this response was sent yet (responses are serialized after the handler).
         shm::add(srv_->counters_->handler_exceptions);
         answer_error(500);
+        record_latency();
         flush_and_close();
         return false;
     }
@@ -357,6 +360,7 @@ bool connection::serve_one() {
     wo.server = srv_->opts_.server_name;
     keep_alive = http::write_response(resp, wo, *out_);
     count_response(resp.status());
+    record_latency();
     rd_ += ex_->head_size + body_in_place;
     views_live_ = false;
 
@@ -390,7 +394,7 @@ bool connection::read_body(std::string_view& body, std::size_t& consumed_in_plac
         return false;
     };
     if (r.state == http::body_reader::state::error) {
-        shm::add(srv_->counters_->parse_errors);
+        count_parse_error(r.err);
         return fail(http::status_of(r.err));
     }
     // The rest arrives later: collect the decoded body in the exchange's buffer and drop each
@@ -424,7 +428,7 @@ bool connection::read_body(std::string_view& body, std::size_t& consumed_in_plac
         erase_input(at, r.consumed);
         if (r.state == http::body_reader::state::error) {
             reading_body_ = false;
-            shm::add(srv_->counters_->parse_errors);
+            count_parse_error(r.err);
             return fail(http::status_of(r.err));
         }
         if (r.state == http::body_reader::state::done) break;
@@ -522,9 +526,26 @@ void connection::on_write_done(uv_write_t* req, int status) noexcept {
     if (self->waiting_write_ && self->phase_ == phase::busy) self->srv_->fibers_->resume(self->fiber_);
 }
 
-void connection::count_response(unsigned status) noexcept {
-    unsigned cls = status / 100;
-    if (cls >= 1 && cls <= 5) shm::add(srv_->counters_->responses_by_class[cls - 1]);
+void connection::count_response(unsigned status) noexcept { shm::count_status(*srv_->counters_, status); }
+
+void connection::count_parse_error(http::error err) noexcept {
+    static_assert(static_cast<std::size_t>(http::error::body_too_large) < shm::parse_error_kinds,
+                  "shm::parse_errors_by_kind needs a cell for every http::error");
+    shm::count_parse_error(*srv_->counters_, static_cast<unsigned>(err));
+}
+
+void connection::mark_head_done() noexcept {
+    if constexpr (shm::stats_enabled) ex_->head_done_ns = uv_hrtime();
+}
+
+void connection::record_latency() noexcept {
+    // Measured from the parsed head to the response serialized into the write buffer, not to
+    // the socket write: a pipelined batch is written once, after its last response, and the
+    // kernel's send buffer is not the server's latency. One clock read here, one at the head.
+    if constexpr (shm::stats_enabled) {
+        const std::uint64_t now = uv_hrtime();
+        srv_->latency_->record(now > ex_->head_done_ns ? now - ex_->head_done_ns : 0);
+    }
 }
 
 void connection::answer_error(unsigned status) noexcept {

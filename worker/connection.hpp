@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "http/byte_buffer.hpp"
+#include "http/error.hpp"
 #include "http/request_ctx.hpp"
 #include "worker/timeout_list.hpp"
 
@@ -81,6 +82,9 @@ private:
     void release_request_state() noexcept;  // fiber, exchange and output buffer
     void restart_reading() noexcept;
     void count_response(unsigned status) noexcept;
+    void count_parse_error(http::error err) noexcept;
+    void mark_head_done() noexcept;   // latency starts: the request head is parsed
+    void record_latency() noexcept;   // latency ends: the response is serialized
     bool grow_input(std::size_t min_free) noexcept;
 
     uv_tcp_t tcp_{};

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "http/body_reader.hpp"
@@ -23,6 +24,7 @@ struct exchange {
     http::request_ctx ctx;
     http::byte_buffer body;       // decoded body when it could not be decoded in place
     std::size_t head_size = 0;    // bytes of the head in the read buffer
+    std::uint64_t head_done_ns = 0;  // uv_hrtime() when the head was parsed: latency's start
     uv_write_t write_req{};
 
     /// Ready for the next request; keeps every buffer's capacity.
@@ -31,6 +33,7 @@ struct exchange {
         ctx.reset();
         body.clear();
         head_size = 0;
+        head_done_ns = 0;
     }
 };
 

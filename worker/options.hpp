@@ -38,6 +38,10 @@ struct options {
     std::string server_name = "fastfork";  // Server header; empty = not sent
     std::size_t read_buffer_size = 4096;   // initial read buffer; grows up to limits.max_head for the head
 
+    // ---- built-in stats routes (worker/builtin_routes.cpp) ----
+    std::string metrics_path = "/metrics";  // Prometheus text of the instance; empty = off
+    std::string stats_path = "/stats";      // the JSON of `fastforkctl stats --json`; empty = off
+
     // ---- identity ----
     unsigned slot = 0;           // worker slot number (names the worker in /healthz)
     std::uint64_t generation = 0;

@@ -19,11 +19,13 @@ constexpr std::size_t connection_slab = 256;
 std::uint64_t ms(millis m) noexcept { return static_cast<std::uint64_t>(m.count() < 0 ? 0 : m.count()); }
 }  // namespace
 
-server::server(const options& opts, handler h, shm::worker_counters* counters)
+server::server(const options& opts, handler h, shm::worker_counters* counters, shm::latency_histogram* latency)
     : opts_(opts),
       handler_(std::move(h)),
       own_counters_(counters ? nullptr : std::make_unique<shm::worker_counters>()),
       counters_(counters ? counters : own_counters_.get()),
+      own_latency_(latency ? nullptr : std::make_unique<shm::latency_histogram>()),
+      latency_(latency ? latency : own_latency_.get()),
       buffers_(opts.read_buffer_size, counters_->buffer_pool_hits, counters_->buffer_pool_misses),
       exchanges_(opts.limits, opts.normalize_header_names, counters_->ctx_pool_hits, counters_->ctx_pool_misses),
       header_wait_(ms(opts.header_timeout)),

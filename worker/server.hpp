@@ -14,6 +14,7 @@
 #include "http/date.hpp"
 #include "http/request_ctx.hpp"
 #include "shm/counters.hpp"
+#include "shm/histogram.hpp"
 #include "worker/buffer_pool.hpp"
 #include "worker/exchange.hpp"
 #include "worker/fiber_pool.hpp"
@@ -38,8 +39,10 @@ enum class exit_reason : std::uint8_t { drained, shutdown_timeout, quit, error }
 
 class server {
 public:
-    /// `counters` is the stats slot this worker writes (in shm under a master); nullptr = a private one.
-    server(const options& opts, handler h, shm::worker_counters* counters = nullptr);
+    /// `counters` and `latency` are the stats slot this worker writes (in shm under a master);
+    /// nullptr = a private one (`fastfork --single-process`).
+    server(const options& opts, handler h, shm::worker_counters* counters = nullptr,
+           shm::latency_histogram* latency = nullptr);
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;
@@ -74,6 +77,7 @@ public:
     [[nodiscard]] const options& opts() const noexcept { return opts_; }
     [[nodiscard]] shm::worker_counters& counters() noexcept { return *counters_; }
     [[nodiscard]] const shm::worker_counters& counters() const noexcept { return *counters_; }
+    [[nodiscard]] const shm::latency_histogram& latency() const noexcept { return *latency_; }
     [[nodiscard]] std::size_t open_connections() const noexcept { return open_connections_; }
     [[nodiscard]] const fiber_pool& fibers() const noexcept { return *fibers_; }
     [[nodiscard]] bool is_draining() const noexcept { return draining_; }
@@ -108,6 +112,8 @@ private:
     uv_loop_t loop_{};
     std::unique_ptr<shm::worker_counters> own_counters_;
     shm::worker_counters* counters_;
+    std::unique_ptr<shm::latency_histogram> own_latency_;
+    shm::latency_histogram* latency_;
     std::unique_ptr<fiber_pool> fibers_;
     buffer_pool buffers_;
     exchange_pool exchanges_;

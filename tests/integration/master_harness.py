@@ -15,6 +15,7 @@ import json
 import mmap
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -37,16 +38,19 @@ HELLO = os.environ.get("FF_HELLO") or os.path.join(BUILD, "examples", "hello")
 #   32 u64 start_time_ms, 40 u64 generation, 48 u32 workers, 52 u32 stopping, 56 u64 restarts,
 #   64 u64 reloads_ok, 72 u64 reloads_failed, 80 u64 reload_seq, 88 u64 reload_count,
 #   96 i32 reload_ok, 100 char reload_message[256], 360 u64 fold_seq,
-#   384 worker_counters retired (29 u64 = 232 bytes)             -> sizeof 640
+#   384 worker_counters retired, then (version 2) alignas(128) latency_histogram retired_latency
 # worker_slot (alignas 128):
 #   0 i64 pid, 8 u32 state, 12 u32 worker_index, 16 u64 generation, 24 u64 start_time_ms,
-#   32 u64 heartbeat_ms, 40 u64 restarts, 128 worker_counters (232 bytes)  -> sizeof 384
+#   32 u64 heartbeat_ms, 40 u64 restarts, 128 worker_counters, then (version 2) alignas(128)
+#   latency_histogram
 # segment_layout: header, then slots[capacity].
+# worker_counters and latency_histogram are arrays of u64 cells (shm/counters.hpp,
+# shm/histogram.hpp); only their cell counts change between layout versions, and new counters
+# go at the end, so the first ones below keep their offsets.
 
 SEGMENT_MAGIC = 0x4B524F4654534146
-LAYOUT_VERSION = 1
-HEADER_SIZE = 640
-SLOT_SIZE = 384
+COUNTER_CELLS = {1: 29, 2: 29 + 10 + 32}   # + responses_by_status[10], parse_errors_by_kind[32]
+HISTOGRAM_CELLS = {1: 0, 2: 64 + 30 * 64 + 1}  # buckets[1984], sum_ns
 COUNTERS_OFFSET = 128
 COUNTER_NAMES = (["connections_accepted", "connections_active", "connections_idle"] +
                  ["connections_refused_%s" % k for k in ("max_connections", "per_ip", "concurrency")] +
@@ -55,6 +59,24 @@ COUNTER_NAMES = (["connections_accepted", "connections_active", "connections_idl
                  ["timeouts_%s" % k for k in ("header", "body", "write", "idle")] +
                  ["handler_exceptions", "fibers_live", "fibers_idle", "fibers_created", "fibers_freed",
                   "ctx_pool_hits", "ctx_pool_misses", "buffer_pool_hits", "buffer_pool_misses"])
+
+
+def _align(n, a=128):
+    return (n + a - 1) // a * a
+
+
+def layout_sizes(version):
+    """(sizeof(segment_header), sizeof(worker_slot)) of layout `version`, by x86-64 alignment rules."""
+    counters = COUNTER_CELLS[version] * 8
+    histogram = HISTOGRAM_CELLS[version] * 8
+    header = 384 + counters
+    slot = COUNTERS_OFFSET + counters
+    if histogram:
+        header = _align(header) + histogram
+        slot = _align(slot) + histogram
+    return _align(header), _align(slot)
+
+
 STATES = {0: "empty", 1: "starting", 2: "ready", 3: "draining", 4: "exited"}
 
 
@@ -70,13 +92,16 @@ class Segment:
         finally:
             os.close(fd)
         magic, version, capacity, total = struct.unpack_from("<QIIQ", self.map, 0)
-        if magic != SEGMENT_MAGIC or version != LAYOUT_VERSION:
-            raise AssertionError("%s: magic %#x version %d: not a fastfork stats segment of layout %d" % (
-                self.path, magic, version, LAYOUT_VERSION))
-        if total != HEADER_SIZE + capacity * SLOT_SIZE or size < total:
-            raise AssertionError("%s: size %d (file %d) does not match header %d + %d slots of %d bytes: "
-                                 "shm/layout.hpp changed, update master_harness.py" % (
-                                     self.path, total, size, HEADER_SIZE, capacity, SLOT_SIZE))
+        if magic != SEGMENT_MAGIC or version not in COUNTER_CELLS:
+            raise AssertionError("%s: magic %#x version %d: not a fastfork stats segment of a layout this "
+                                 "harness knows (%s): update master_harness.py" % (
+                                     self.path, magic, version, sorted(COUNTER_CELLS)))
+        self.header_size, self.slot_size = layout_sizes(version)
+        if total != self.header_size + capacity * self.slot_size or size < total:
+            raise AssertionError("%s: size %d (file %d) does not match header %d + %d slots of %d bytes of layout "
+                                 "%d: shm/layout.hpp changed, update master_harness.py" % (
+                                     self.path, total, size, self.header_size, capacity, self.slot_size, version))
+        self.version = version
         self.capacity = capacity
 
     def close(self):
@@ -108,7 +133,7 @@ class Segment:
         """Every non-empty slot: dicts with pid, state, index, generation, heartbeat_ms, restarts, counters."""
         out = []
         for i in range(self.capacity):
-            off = HEADER_SIZE + i * SLOT_SIZE
+            off = self.header_size + i * self.slot_size
             pid, state, index, generation, start_ms, beat, restarts = struct.unpack_from("<qIIQQQQ", self.map, off)
             if pid == 0 and state == 0:
                 continue
@@ -319,6 +344,7 @@ class MasterProcess:
         self.pid = None
         self.returncode = None
         self.segment = None
+        self.attach_error = None
         self.signalled = False
         self.tmpdir = tempfile.mkdtemp(prefix="ff-mtest-run-")
         self.config_path = os.path.join(self.tmpdir, "fastfork.json")
@@ -356,6 +382,7 @@ class MasterProcess:
     def write_config(self, cfg):
         """Replace the -c file (atomically) with `cfg`: a dict, or raw text."""
         text = cfg if isinstance(cfg, str) else json.dumps(cfg, indent=2) + "\n"
+        os.makedirs(self.tmpdir, exist_ok=True)
         tmp = self.config_path + ".tmp"
         with open(tmp, "w") as f:
             f.write(text)
@@ -414,16 +441,18 @@ class MasterProcess:
                 time.sleep(scaled(0.15))
                 return
             time.sleep(0.02)
-        raise ServerError("%s: the workers were not ready within %.1f s; slots %r; log:\n%s" % (
+        raise ServerError("%s: the workers were not ready within %.1f s; slots %r (%s); log:\n%s" % (
             os.path.basename(self.binary), scaled(self.ready_timeout),
-            self.segment.slots() if self.segment else None, self.log()))
+            self.segment.slots() if self.segment else None,
+            "attached" if self.segment else "segment: %r" % (self.attach_error,), self.log()))
 
     def attach(self):
         """Map the stats segment once the master has created it; True when attached."""
         if self.segment is None:
             try:
                 seg = Segment(self.name)
-            except (OSError, ValueError, AssertionError):
+            except (OSError, ValueError, AssertionError) as e:
+                self.attach_error = e  # reported if the master never gets ready
                 return False
             if seg.header()["master_pid"] == self.pid:
                 self.segment = seg
@@ -531,6 +560,7 @@ class MasterProcess:
             self.segment.close()
             self.segment = None
         self._close_log()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
         rc = self.returncode
         if exited_by_itself and rc not in self.expect_exit_codes:
             return "master (pid %d) exited by itself with %s; log:\n%s" % (self.pid, rc, self.log())
@@ -588,8 +618,7 @@ class Wrk:
         return False
 
     def start(self):
-        from shutil import which
-        if which("wrk") is None:
+        if shutil.which("wrk") is None:
             raise unittest.SkipTest("wrk not installed")
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)

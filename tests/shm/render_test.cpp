@@ -1,0 +1,229 @@
+#include "shm/render.hpp"
+
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+
+using namespace fastfork::shm;
+
+namespace {
+
+snapshot sample(std::uint64_t requests_per_worker, std::uint64_t mono_ns) {
+    snapshot s;
+    s.instance = "unit";
+    s.master_pid = ::getpid();
+    s.layout_version = layout_version;
+    s.start_time_ms = wall_now_ms() - 65'000;
+    s.taken_at_ms = wall_now_ms();
+    s.taken_mono_ns = mono_ns;
+    s.generation = 2;
+    s.workers_configured = 2;
+    s.last_reload = {1, 1, "generation 2 serving"};
+    s.reloads_ok = 1;
+    for (unsigned i = 0; i < 2; ++i) {
+        worker_snapshot w;
+        w.slot = i;
+        w.pid = 1000 + i;
+        w.state = worker_state::ready;
+        w.worker_index = i;
+        w.generation = 2;
+        w.heartbeat_age_ms = 120;
+        w.counters.requests = requests_per_worker;
+        w.counters.responses_by_class[1] = requests_per_worker - 2;
+        w.counters.responses_by_class[3] = 2;
+        w.counters.responses_by_status[tracked_status_index(431)] = 1;
+        w.counters.parse_errors = 1;
+        w.counters.parse_errors_by_kind[7] = 1;  // header_too_large
+        w.counters.connections_active = 1;
+        for (std::uint64_t n = 0; n < requests_per_worker; ++n) {
+            const std::uint64_t ns = 10'000 + n * 100;
+            w.latency.buckets[histogram_bucket_of(ns)] += 1;
+            w.latency.sum_ns += ns;
+        }
+        s.workers.push_back(w);
+    }
+    s.retired.requests = 5;
+    s.retired.responses_by_class[1] = 5;
+    s.totals = s.retired;
+    s.total_latency = s.retired_latency;
+    for (const auto& w : s.workers) {
+        add_counters(s.totals, w.counters, true);
+        s.total_latency.merge(w.latency);
+    }
+    return s;
+}
+
+bool has_promtool() {
+    return std::system("command -v promtool >/dev/null 2>&1") == 0;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(shm_render)
+
+BOOST_AUTO_TEST_CASE(json_has_the_documented_keys) {
+    const snapshot s = sample(100, 1);
+    const auto j = nlohmann::json::parse(render_json(s));
+    for (const char* key : {"instance", "master_pid", "stale", "consistent", "layout_version", "start_time_ms",
+                            "uptime_s", "generation", "workers_configured", "stopping", "restarts", "reloads_ok",
+                            "reloads_failed", "last_reload", "workers", "retired", "totals"})
+        BOOST_TEST(j.contains(key), key);
+    BOOST_TEST(j["instance"] == "unit");
+    BOOST_TEST(j["stale"] == false);
+    BOOST_TEST(j["uptime_s"].get<double>() >= 64.0);
+    BOOST_TEST(j["last_reload"]["ok"] == true);
+    BOOST_TEST(j["last_reload"]["message"] == "generation 2 serving");
+    BOOST_TEST_REQUIRE(j["workers"].size() == 2u);
+    const auto& w = j["workers"][0];
+    for (const char* key : {"slot", "pid", "state", "worker_index", "generation", "start_time_ms", "heartbeat_age_ms",
+                            "restarts", "requests", "latency_us"})
+        BOOST_TEST(w.contains(key), key);
+    BOOST_TEST(w["state"] == "ready");
+    const auto& t = j["totals"];
+    for (const auto& f : counter_fields()) BOOST_TEST(t.contains(std::string(f.name)), f.name);
+    BOOST_TEST(t["requests"] == 205u);
+    BOOST_TEST(t["responses_by_class"]["2xx"] == 201u);
+    BOOST_TEST(t["responses_by_class"]["4xx"] == 4u);
+    BOOST_TEST(t["responses_by_status"]["431"] == 2u);
+    BOOST_TEST(t["responses_by_status"]["400"] == 0u);
+    BOOST_TEST(t["parse_errors_by_kind"]["header_too_large"] == 2u);
+    BOOST_TEST(!t["parse_errors_by_kind"].contains(""));
+    BOOST_TEST(t["connections_refused"].contains("per_ip"));
+    BOOST_TEST(t["timeouts"].contains("header"));
+    for (const char* key : {"count", "p50", "p90", "p99", "p999", "sum"})
+        BOOST_TEST(t["latency_us"].contains(key), key);
+    BOOST_TEST(t["latency_us"]["count"] == 200u);
+    // p50 of 10 µs + n*0.1 µs over n < 100, twice: about 14.95 µs.
+    BOOST_TEST(std::abs(t["latency_us"]["p50"].get<double>() - 14.95) < 0.2);
+}
+
+BOOST_AUTO_TEST_CASE(json_reload_ok_is_null_before_any_reload) {
+    snapshot s = sample(3, 1);
+    s.last_reload = {};
+    const auto j = nlohmann::json::parse(render_json(s));
+    BOOST_TEST(j["last_reload"]["ok"].is_null());
+}
+
+BOOST_AUTO_TEST_CASE(prometheus_lines_parse) {
+    const std::string text = render_prometheus(sample(100, 1));
+    std::istringstream in(text);
+    const std::regex sample_line(
+        R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*",?)*\})? (-?[0-9.e+-]+|\+Inf|NaN)$)");
+    const std::regex help_line(R"(^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .+$)");
+    const std::regex type_line(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)");
+    std::map<std::string, std::string> types;
+    std::string line;
+    int samples = 0;
+    while (std::getline(in, line)) {
+        std::smatch m;
+        if (std::regex_match(line, m, type_line)) {
+            BOOST_TEST(types.emplace(m[1], m[2]).second, "TYPE twice: " << line);
+            continue;
+        }
+        if (line.rfind("# HELP", 0) == 0) {
+            BOOST_TEST(std::regex_match(line, help_line), line);
+            continue;
+        }
+        BOOST_TEST_REQUIRE(std::regex_match(line, m, sample_line), "bad line: " << line);
+        ++samples;
+        std::string family = m[1];
+        for (const char* suffix : {"_bucket", "_sum", "_count"})
+            if (!types.count(family) && family.size() > std::strlen(suffix) &&
+                family.compare(family.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+                family.resize(family.size() - std::strlen(suffix));
+        BOOST_TEST_REQUIRE(types.count(family) == 1u, "sample before its TYPE: " << line);
+        if (types[family] == "counter")
+            BOOST_TEST((family.size() > 6 && family.substr(family.size() - 6) == "_total"), family);
+    }
+    BOOST_TEST(samples > 100);
+    BOOST_TEST(text.find("fastfork_requests_total{worker=\"0\"} 100\n") != std::string::npos);
+    BOOST_TEST(text.find("fastfork_requests_total{worker=\"retired\"} 5\n") != std::string::npos);
+    BOOST_TEST(text.find("fastfork_responses_by_status_total{worker=\"1\",status=\"431\"} 1\n") != std::string::npos);
+    BOOST_TEST(text.find("fastfork_connections_active{worker=\"0\"} 1\n") != std::string::npos);
+    BOOST_TEST(text.find("fastfork_connections_active{worker=\"retired\"}") == std::string::npos);
+    BOOST_TEST(text.find("fastfork_request_duration_seconds_count 200\n") != std::string::npos);
+    BOOST_TEST(text.find("fastfork_request_duration_seconds_bucket{le=\"+Inf\"} 200\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(prometheus_histogram_buckets_are_cumulative) {
+    const std::string text = render_prometheus(sample(100, 1));
+    std::istringstream in(text);
+    std::string line;
+    std::uint64_t last = 0;
+    int buckets = 0;
+    const std::string prefix = "fastfork_request_duration_seconds_bucket{le=\"";
+    while (std::getline(in, line)) {
+        if (line.rfind(prefix, 0) != 0) continue;
+        const std::uint64_t v = std::stoull(line.substr(line.rfind(' ') + 1));
+        BOOST_TEST(v >= last, line);
+        last = v;
+        ++buckets;
+    }
+    BOOST_TEST(buckets == static_cast<int>(prometheus_latency_bounds().size()) + 1);
+    BOOST_TEST(last == 200u);
+    // All samples are 10..20 µs: nothing at or below 5 µs, all at or below 25 µs.
+    BOOST_TEST(text.find(prefix + "5e-06\"} 0\n") != std::string::npos);
+    BOOST_TEST(text.find(prefix + "2.5e-05\"} 200\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(promtool_accepts_the_exposition) {
+    if (!has_promtool()) {
+        BOOST_TEST_MESSAGE("promtool not found: skipping `promtool check metrics`");
+        return;
+    }
+    char path[] = "/tmp/ff-shm-metrics-XXXXXX";
+    int fd = ::mkstemp(path);
+    BOOST_TEST_REQUIRE(fd >= 0);
+    const std::string text = render_prometheus(sample(100, 1));
+    BOOST_TEST_REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    ::close(fd);
+    const std::string cmd = std::string("promtool check metrics < ") + path + " > " + path + ".out 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream out(std::string(path) + ".out");
+    std::stringstream msg;
+    msg << out.rdbuf();
+    BOOST_TEST(rc == 0, "promtool check metrics said:\n" << msg.str());
+    ::unlink(path);
+    ::unlink((std::string(path) + ".out").c_str());
+}
+
+BOOST_AUTO_TEST_CASE(table_shows_rates_with_a_previous_snapshot) {
+    const snapshot before = sample(100, 1'000'000'000);
+    const snapshot now = sample(150, 2'000'000'000);
+    const std::string lifetime = render_table(now);
+    BOOST_TEST(lifetime.find("REQ/S") != std::string::npos);
+    BOOST_TEST(lifetime.find("total") != std::string::npos);
+    BOOST_TEST(lifetime.find("retired") != std::string::npos);
+    const std::string watch = render_table(now, &before, 1.0);
+    // 2 x 50 more requests in 1 s.
+    BOOST_TEST(watch.find("100.0 req/s") != std::string::npos, watch);
+    BOOST_TEST(watch.find(" 50.0 ") != std::string::npos, watch);
+}
+
+BOOST_AUTO_TEST_CASE(status_says_stale_when_the_master_is_dead) {
+    snapshot s = sample(1, 1);
+    BOOST_TEST(render_status(s).find("running") != std::string::npos);
+    BOOST_TEST(render_status(s).find("STALE") == std::string::npos);
+    s.stale = true;
+    BOOST_TEST(render_status(s).find("STALE") != std::string::npos);
+    BOOST_TEST(render_table(s).find("STALE") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(durations_have_readable_units) {
+    BOOST_TEST(format_duration_ns(812) == "812ns");
+    BOOST_TEST(format_duration_ns(15'200) == "15.2us");
+    BOOST_TEST(format_duration_ns(3'410'000) == "3.41ms");
+    BOOST_TEST(format_duration_ns(1'200'000'000) == "1.2s");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
