@@ -44,6 +44,7 @@ void request_ctx::set_remote(std::string_view ip, std::uint16_t port) noexcept {
     if (remote_ip_len_ != 0) std::memcpy(remote_ip_, ip.data(), remote_ip_len_);
     remote_ip_[remote_ip_len_] = '\0';
     remote_port_ = port;
+    remote_format_ = nullptr;
 }
 
 void request_ctx::reset() noexcept {

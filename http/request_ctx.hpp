@@ -49,7 +49,15 @@ public:
     [[nodiscard]] std::string_view arg(std::string_view key) { return args().get(key); }
 
     /// The peer's address as text ("127.0.0.1", "::1") and port.
-    [[nodiscard]] std::string_view remote_ip() const noexcept { return {remote_ip_, remote_ip_len_}; }
+    /// Formatted on first use: most handlers never ask, and formatting costs more than the
+    /// rest of a plaintext request's user-space work.
+    [[nodiscard]] std::string_view remote_ip() const noexcept {
+        if (remote_format_) {
+            remote_ip_len_ = remote_format_(remote_source_, remote_ip_, sizeof remote_ip_);
+            remote_format_ = nullptr;
+        }
+        return {remote_ip_, remote_ip_len_};
+    }
     [[nodiscard]] std::uint16_t remote_port() const noexcept { return remote_port_; }
     /// Worker-unique id of the connection, and 1-based number of this request on it.
     [[nodiscard]] std::uint64_t connection_id() const noexcept { return connection_id_; }
@@ -92,6 +100,16 @@ public:
         request_number_ = request_number;
     }
     void set_remote(std::string_view ip, std::uint16_t port) noexcept;
+    /// Writes the peer's address as text into out[0, cap) and returns its length.
+    using remote_formatter = std::size_t (*)(const void* source, char* out, std::size_t cap) noexcept;
+    /// Like set_remote, but the text is produced by format(source, …) only if remote_ip() is
+    /// called; `source` must outlive the ctx's use by this connection.
+    void set_remote_source(const void* source, remote_formatter format, std::uint16_t port) noexcept {
+        remote_source_ = source;
+        remote_format_ = format;
+        remote_ip_len_ = 0;
+        remote_port_ = port;
+    }
     /// Clears request and response for reuse; keeps every buffer's capacity.
     void reset() noexcept;
 
@@ -105,8 +123,10 @@ private:
     bool args_parsed_ = false;
     std::uint64_t connection_id_ = 0;
     std::uint64_t request_number_ = 0;
-    char remote_ip_[46] = {};
-    std::size_t remote_ip_len_ = 0;
+    mutable char remote_ip_[46] = {};
+    mutable std::size_t remote_ip_len_ = 0;
+    mutable remote_formatter remote_format_ = nullptr;
+    const void* remote_source_ = nullptr;
     std::uint16_t remote_port_ = 0;
     std::pair<std::string_view, void*> user_values_[user_value_capacity] = {};
     std::size_t user_value_count_ = 0;

@@ -3,6 +3,7 @@
 #include <array>
 #include <cassert>
 #include <cstring>
+#include <utility>
 
 #include "http/field.hpp"
 #include "http/status.hpp"
@@ -139,6 +140,7 @@ void response::add_header(std::string_view name, std::string_view value) {
 }
 
 void response::set_body(std::string_view data) {
+    file_fd_ = -1;
     if (!static_body_ && points_into(body_, data)) {
         // A slice of our own body: move it to the front instead of copying from freed memory.
         std::memmove(body_.data(), data.data(), data.size());
@@ -155,6 +157,7 @@ void response::append_body(std::string_view data) {
     // `data` may be a slice of our own body (appending the body to itself). Growing may move the
     // storage, so remember the slice by offset before anything is reserved.
     const bool own = !static_body_ && points_into(body_, data);
+    file_fd_ = -1;
     const std::size_t offset = own ? static_cast<std::size_t>(data.data() - body_.data()) : 0;
     if (static_body_) {
         // Appending to a borrowed body: make it owned first, then append.
@@ -172,12 +175,35 @@ void response::append_body(std::string_view data) {
 }
 
 void response::set_body_static(std::string_view data) noexcept {
+    file_fd_ = -1;
     static_view_ = data;
     static_body_ = true;
     body_.clear();
 }
 
+void response::set_body_file(int fd, std::uint64_t offset, std::uint64_t length) noexcept {
+    static_body_ = false;
+    static_view_ = {};
+    body_.clear();
+    file_fd_ = fd;
+    file_offset_ = offset;
+    file_length_ = length;
+}
+
+void response::set_release_hook(void (*release)(void*), void* arg) noexcept {
+    if (release_) release_(release_arg_);
+    release_ = release;
+    release_arg_ = arg;
+}
+
 void response::reset() noexcept {
+    if (release_) {
+        // Cleared before the call: the hook may be re-entered through a new response.
+        auto* release = std::exchange(release_, nullptr);
+        release(std::exchange(release_arg_, nullptr));
+    }
+    file_fd_ = -1;
+    file_offset_ = file_length_ = 0;
     status_ = 200;
     content_type_ = {};
     headers_.clear();
@@ -195,7 +221,9 @@ bool write_response(const response& resp, const write_options& opt, byte_buffer&
     // the selected representation's (RFC 9110 §15.4.5 makes it optional).
     const bool bodiless_status = is_bodiless(code);
     const bool http10 = opt.version_minor == 0;
-    bool chunked = resp.chunked() && !bodiless_status;
+    const bool file = resp.has_file_body();
+    // A file body has a known length: Content-Length framing, so the worker can sendfile it.
+    bool chunked = resp.chunked() && !bodiless_status && !file;
     bool close_delimited = false;
     if (chunked && http10) {
         // RFC 9112 §6.1: chunked must not be sent to an HTTP/1.0 recipient; the body is then
@@ -204,7 +232,8 @@ bool write_response(const response& resp, const write_options& opt, byte_buffer&
         close_delimited = true;
     }
     const bool keep_alive = opt.keep_alive && !resp.close() && !close_delimited;
-    const std::string_view body = resp.body();
+    const std::string_view body = file ? std::string_view() : resp.body();
+    const std::uint64_t content_length = file ? resp.body_file_length() : body.size();
     // RFC 9110 §9.3.2: a HEAD response carries the GET response's header fields, no content.
     const bool send_body = !opt.head_request && !bodiless_status;
     const std::string_view type = resp.content_type();
@@ -234,7 +263,7 @@ bool write_response(const response& resp, const write_options& opt, byte_buffer&
         p = put(p, chunked_line);
     } else if (!bodiless_status && !close_delimited) {
         p = put(p, content_length_prefix);
-        p = put_decimal(p, body.size());
+        p = put_decimal(p, content_length);
         p = put(p, crlf);
     }
     // RFC 9112 §9.3: HTTP/1.1 persists unless "close" is sent; HTTP/1.0 closes unless
@@ -261,6 +290,10 @@ bool write_response(const response& resp, const write_options& opt, byte_buffer&
     }
     out.commit(static_cast<std::size_t>(p - begin));
     return keep_alive;
+}
+
+bool has_file_payload(const response& resp, const write_options& opt) noexcept {
+    return resp.has_file_body() && !opt.head_request && !is_bodiless(sendable(resp.status()));
 }
 
 void write_error_response(unsigned status, std::string_view date, std::string_view server, byte_buffer& out) {

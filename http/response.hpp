@@ -36,8 +36,26 @@ public:
     /// The owned body buffer, for handlers that serialize straight into it.
     [[nodiscard]] byte_buffer& body_buffer() noexcept {
         static_body_ = false;
+        file_fd_ = -1;
         return body_;
     }
+
+    /// Sends `length` bytes of the open file `fd` from `offset` as the body, instead of the
+    /// in-memory one (which it clears): write_response frames it with Content-Length = length but
+    /// does not copy it; the worker sends it after the head (sendfile), unless has_file_payload()
+    /// says there is no body to send (HEAD, 304). The fd is borrowed: keep it open until the
+    /// response is reset (see set_release_hook).
+    void set_body_file(int fd, std::uint64_t offset, std::uint64_t length) noexcept;
+    [[nodiscard]] bool has_file_body() const noexcept { return file_fd_ >= 0; }
+    [[nodiscard]] int body_file_fd() const noexcept { return file_fd_; }
+    [[nodiscard]] std::uint64_t body_file_offset() const noexcept { return file_offset_; }
+    [[nodiscard]] std::uint64_t body_file_length() const noexcept { return file_length_; }
+
+    /// Runs release(arg) once, from reset(): when the response has been written (or dropped with
+    /// its connection). Lets whoever lent a file descriptor or a set_body_static view keep it
+    /// alive until then. One hook per response; setting another runs the previous one first.
+    /// Not run by the destructor (a pool torn down at exit drops pending hooks).
+    void set_release_hook(void (*release)(void*), void* arg) noexcept;
 
     /// Send the body chunked (Transfer-Encoding: chunked) instead of with Content-Length.
     void set_chunked(bool on) noexcept { chunked_ = on; }
@@ -57,6 +75,11 @@ private:
     byte_buffer body_;
     byte_buffer content_type_storage_;
     std::string_view static_view_;
+    int file_fd_ = -1;  // >= 0: the body is file_length_ bytes of this file from file_offset_
+    std::uint64_t file_offset_ = 0;
+    std::uint64_t file_length_ = 0;
+    void (*release_)(void*) = nullptr;
+    void* release_arg_ = nullptr;
     bool static_body_ = false;
     bool chunked_ = false;
     bool close_ = false;
@@ -73,9 +96,14 @@ struct write_options {
 
 /// Appends the serialized response to `out`. Chooses framing per RFC 9112 §6: 1xx, 204 and 304
 /// carry no body and no Content-Length; chunked falls back to close-delimited for HTTP/1.0.
+/// A file body is framed with Content-Length (never chunked) and not appended: see has_file_payload.
 /// Connection: `close` when !keep_alive on HTTP/1.1; `keep-alive` when keep_alive on HTTP/1.0.
 /// Returns whether the connection may stay open (false when the framing forces a close).
 bool write_response(const response& resp, const write_options& opt, byte_buffer& out);
+
+/// True when write_response left a file body for the caller to send after the head: the response
+/// has one, the request is not HEAD and the status allows a body.
+[[nodiscard]] bool has_file_payload(const response& resp, const write_options& opt) noexcept;
 
 /// Appends a minimal complete response for `code` with a short text body and `Connection: close`
 /// (used for 400/408/413/414/431/429/503/… that the server produces itself).

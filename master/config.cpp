@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 #include "master/units.hpp"
 #include "worker/listener.hpp"
+#include "worker/log.hpp"
+#include "worker/router.hpp"
 
 namespace fastfork::master {
 
@@ -61,6 +64,79 @@ std::string set_route_path(std::string& field, std::string_view v) {
     if (!v.empty() && (v.front() != '/' || v.find_first_of("?# \t") != std::string_view::npos))
         return "expected a path starting with \"/\" (no query), or \"\" for off";
     field = v;
+    return {};
+}
+
+// One route from the array form ({"prefix": …, "handler" | "root": …}) or the object form
+// ("prefix": "handler" or "prefix": {"handler" | "root": …}); `name` says which for messages.
+std::string parse_route(const std::string& name, const nlohmann::json& entry, const std::string* key_prefix,
+                        worker::route_spec& out) {
+    if (key_prefix) {
+        out.prefix = *key_prefix;
+        if (entry.is_string()) {
+            out.handler = entry.get<std::string>();
+        } else if (!entry.is_object()) {
+            return name + ": expected a handler name or an object like {\"root\": \"./public\"}";
+        }
+    } else if (!entry.is_object()) {
+        return name + ": expected an object like {\"prefix\": \"/\", \"root\": \"./public\"}";
+    }
+    if (entry.is_object()) {
+        bool has_prefix = false;
+        for (const auto& [field, value] : entry.items()) {
+            std::string* into = field == "handler" ? &out.handler : field == "root" ? &out.root : nullptr;
+            if (field == "prefix" && !key_prefix) {
+                into = &out.prefix;
+                has_prefix = true;
+            }
+            if (!into)
+                return name + ": unknown field \"" + field + "\" (expected " +
+                       (key_prefix ? "handler or root" : "prefix, handler or root") + ")";
+            if (!value.is_string()) return name + ": field \"" + field + "\": expected a string";
+            *into = value.get<std::string>();
+        }
+        if (!key_prefix && !has_prefix) return name + ": missing field \"prefix\"";
+    }
+    if (std::string why = worker::check_route_spec(out); !why.empty()) {
+        if (out.handler.find('/') != std::string::npos) why += "; a directory is given as {\"root\": \"" + out.handler + "\"}";
+        return name + ": " + why;
+    }
+    return {};
+}
+
+std::string set_routes(config& c, std::string_view v) {
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(v);
+    } catch (const nlohmann::json::parse_error& e) {
+        std::string what = e.what();
+        if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
+        return "invalid JSON: " + what;
+    }
+    std::vector<worker::route_spec> routes;
+    std::vector<std::string> names;
+    if (doc.is_array()) {
+        for (std::size_t i = 0; i < doc.size(); ++i) {
+            names.push_back("route " + std::to_string(i));
+            routes.emplace_back();
+            if (auto e = parse_route(names.back(), doc[i], nullptr, routes.back()); !e.empty()) return e;
+        }
+    } else if (doc.is_object()) {
+        for (const auto& [prefix, entry] : doc.items()) {
+            names.push_back("route \"" + prefix + "\"");
+            routes.emplace_back();
+            if (auto e = parse_route(names.back(), entry, &prefix, routes.back()); !e.empty()) return e;
+        }
+    } else {
+        return "expected an array of routes ([{\"prefix\": \"/\", \"root\": \"./public\"}, …]) or an object "
+               "mapping prefixes to handlers";
+    }
+    if (routes.empty()) return "expected at least one route (leave \"routes\" out for the defaults)";
+    for (std::size_t i = 0; i < routes.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (worker::normalized_prefix(routes[i].prefix) == worker::normalized_prefix(routes[j].prefix))
+                return names[i] + ": field \"prefix\": \"" + routes[i].prefix + "\" is routed already by " + names[j];
+    c.worker.routes = std::move(routes);
     return {};
 }
 
@@ -123,8 +199,8 @@ const std::vector<setting> all_settings = {
      }},
     {"log_level", "string", "\"info\"", "alert, error, warn, info or debug",
      [](config& c, std::string_view v) -> std::string {
-         if (v != "alert" && v != "error" && v != "warn" && v != "info" && v != "debug")
-             return "expected alert, error, warn, info or debug";
+         worker::log_level level;
+         if (!worker::try_parse_log_level(v, level)) return "expected alert, error, warn, info or debug";
          c.log_level = v;
          return {};
      }},
@@ -179,6 +255,52 @@ const std::vector<setting> all_settings = {
      [](config& c, std::string_view v) { return set_route_path(c.worker.metrics_path, v); }},
     {"stats_path", "string", "\"/stats\"", "path of the built-in JSON stats route; \"\" = off",
      [](config& c, std::string_view v) { return set_route_path(c.worker.stats_path, v); }},
+    {"root", "string", "\"./public\" if it exists",
+     "directory of static files served at /; without one, a welcome page",
+     [](config& c, std::string_view v) -> std::string {
+         if (v.find('\0') != std::string_view::npos) return "expected a directory path";
+         c.worker.root = v;
+         return {};
+     }},
+    {"autoindex", "bool", "false", "list a directory without index.html (else 403)",
+     [](config& c, std::string_view v) { return set_bool(c.worker.autoindex, v); }},
+    {"follow_symlinks", "bool", "\"off\"",
+     "\"off\": refuse (403) a file whose real path is outside root; \"on\": follow any symlink",
+     [](config& c, std::string_view v) { return set_bool(c.worker.follow_symlinks, v); }},
+    {"precompressed", "bool", "\"on\"",
+     "serve file.br / file.gz (not older than file) to clients that accept br / gzip",
+     [](config& c, std::string_view v) { return set_bool(c.worker.precompressed, v); }},
+    {"open_file_cache_size", "count", "1000", "open files and their metadata cached per worker; 0 = no cache",
+     [](config& c, std::string_view v) { return set_count(c.worker.open_file_cache_size, v, 0, 1u << 20); }},
+    {"open_file_cache_ttl", "duration", "\"1s\"", "a cached file is checked on disk again after this",
+     [](config& c, std::string_view v) { return set_duration(c.worker.open_file_cache_ttl, v); }},
+    {"routes", "json", "built-ins + root",
+     "path prefix → handler, longest prefix wins: [{\"prefix\": \"/static/\", \"root\": \"/srv/www\"}, "
+     "{\"prefix\": \"/plaintext\", \"handler\": \"plaintext\"}]; handlers: plaintext, json, sleep, healthz, "
+     "metrics, stats, welcome",
+     set_routes},
+    {"access_log", "string", "\"\" (off)", "file for the access log, one line per request (reopened on SIGUSR1)",
+     [](config& c, std::string_view v) -> std::string {
+         if (v.find('\0') != std::string_view::npos) return "expected a file path";
+         c.worker.access_log = v;
+         return {};
+     }},
+    {"access_log_format", "string", "\"combined\"", "\"combined\" (Apache/nginx) or \"json\" (one object per line)",
+     [](config& c, std::string_view v) -> std::string {
+         if (v == "combined")
+             c.worker.access_log_format = worker::log_format::combined;
+         else if (v == "json")
+             c.worker.access_log_format = worker::log_format::json;
+         else
+             return "expected \"combined\" or \"json\"";
+         return {};
+     }},
+    {"gzip", "bool", "true", "gzip dynamic responses of compressible types for clients that accept it",
+     [](config& c, std::string_view v) { return set_bool(c.worker.gzip, v); }},
+    {"gzip_min_length", "size", "\"1KiB\"", "smallest body that is gzipped",
+     [](config& c, std::string_view v) { return set_size(c.worker.gzip_min_length, v, 0, 1ull << 40); }},
+    {"gzip_level", "count", "5", "zlib compression level: 1 (fastest) to 9 (smallest)",
+     [](config& c, std::string_view v) { return set_count(c.worker.gzip_level, v, 1, 9); }},
 };
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -223,8 +345,11 @@ std::optional<config_error> apply_setting(config& cfg, std::string_view key, std
         if (auto hint = suggest_key(key); !hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
         return config_error{msg};
     }
-    if (std::string reason = s->parse(cfg, value); !reason.empty())
+    if (std::string reason = s->parse(cfg, value); !reason.empty()) {
+        // A JSON value's reason names the part that is wrong; echoing the whole document would bury it.
+        if (s->kind == "json") return config_error{"key \"" + std::string(key) + "\": " + reason};
         return config_error{"key \"" + std::string(key) + "\": " + reason + " (got \"" + std::string(value) + "\")"};
+    }
     return std::nullopt;
 }
 
@@ -233,6 +358,12 @@ std::optional<config_error> validate(const config& cfg) {
     if (cfg.worker.limits.max_request_line > cfg.worker.limits.max_head)
         return config_error{"key \"max_request_line\": must not exceed max_head"};
     return std::nullopt;
+}
+
+void apply_log_level(const config& cfg) noexcept {
+    worker::log_level level = worker::log_level::info;
+    (void)worker::try_parse_log_level(cfg.log_level, level);  // validated when it was set
+    worker::set_log_level(level);
 }
 
 unsigned resolved_workers(const config& cfg) noexcept {

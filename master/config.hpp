@@ -39,7 +39,8 @@ struct config_error {
 /// One documented setting. `parse` reads a textual value (from a flag, or a JSON scalar).
 struct setting {
     std::string_view key;          // JSON key and, with dashes, the flag: header_timeout ↔ --header-timeout
-    std::string_view kind;         // "duration", "size", "count", "string", "bool", "list", "auto|count"
+    std::string_view kind;         // "duration", "size", "count", "string", "bool", "list", "auto|count", "json"
+                                   // ("json": any JSON value; parse gets its text, a flag passes it as is)
     std::string_view default_text;
     std::string_view doc;
     /// Applies `value`; returns an error reason (empty on success).
@@ -60,5 +61,8 @@ struct setting {
 
 /// The worker count that `cfg.workers` means (resolving 0 = auto).
 [[nodiscard]] unsigned resolved_workers(const config& cfg) noexcept;
+
+/// Makes `cfg.log_level` the error log's level in this process (master, worker or single process).
+void apply_log_level(const config& cfg) noexcept;
 
 }  // namespace fastfork::master

@@ -114,7 +114,9 @@ std::string where(const std::string& origin, const std::string& text, std::size_
 }
 
 /// A JSON value as the settings table reads it; nullopt with `why` when its type cannot fit.
-std::optional<std::string> value_text(const std::string& key, const nlohmann::json& v, std::string& why) {
+std::optional<std::string> value_text(const setting& s, const nlohmann::json& v, std::string& why) {
+    if (s.kind == "json") return v.dump();  // structured (routes): the setting parses the JSON itself
+    const std::string_view key = s.key;
     if (v.is_string()) return v.get<std::string>();
     if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
     if (v.is_number_unsigned() || v.is_number_integer()) return v.dump();
@@ -156,13 +158,14 @@ std::optional<config_error> load_config_text(const std::string& text, const std:
             if (s == k.key)
                 return config_error{where(origin, text, k.key_offset) + "key \"" + k.key + "\" is given twice"};
         seen.push_back(k.key);
-        if (!find_setting(k.key)) {
+        const setting* s = find_setting(k.key);
+        if (!s) {
             std::string msg = "unknown key \"" + k.key + "\"";
             if (auto hint = suggest_key(k.key); !hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
             return config_error{where(origin, text, k.key_offset) + msg};
         }
         std::string why;
-        auto value = value_text(k.key, doc.at(k.key), why);
+        auto value = value_text(*s, doc.at(k.key), why);
         if (!value) return config_error{where(origin, text, k.value_offset) + "key \"" + k.key + "\": " + why};
         if (auto err = apply_setting(cfg, k.key, *value))
             return config_error{where(origin, text, k.value_offset) + err->message};

@@ -192,6 +192,7 @@ bool master_process::start_worker(unsigned index, std::uint64_t generation, cons
 int master_process::run() {
     pid_ = ::getpid();
     worker::set_log_tag("master");
+    apply_log_level(cfg_);
     if (!cfg_.error_log.empty() && !worker::reopen_log_file(cfg_.error_log.c_str())) {
         std::fprintf(stderr, "fastfork: cannot open error_log %s: %s\n", cfg_.error_log.c_str(), std::strerror(errno));
         return 1;
@@ -572,6 +573,7 @@ void master_process::commit_reload() noexcept {
     const std::uint64_t old_generation = generation_;
     generation_ = reload_.generation;
     cfg_ = std::move(reload_.next);
+    apply_log_level(cfg_);
     worker_count_ = resolved_workers(cfg_);
     segment_.get()->header.workers.store(worker_count_);
     reload_ = reload_state{};

@@ -1,5 +1,7 @@
 #include <unistd.h>
 
+#include <exception>
+#include <optional>
 #include <vector>
 
 #include "master/fastfork.hpp"
@@ -34,12 +36,20 @@ int Server::listen_and_serve() {
         }
         fds.push_back(fd);
     }
-    worker::server srv(cfg_.worker, handler_);
-    for (int fd : fds) srv.add_listener(fd);
-    if (continue_hook_) srv.set_continue_hook(continue_hook_);
-    srv.set_shutdown_timeout(static_cast<std::uint64_t>(cfg_.shutdown_timeout.count()));
+    master::apply_log_level(cfg_);
+    std::optional<worker::server> srv;
+    try {
+        srv.emplace(cfg_.worker, handler_);  // throws when the access log cannot be opened
+    } catch (const std::exception& e) {
+        FF_LOG_ALERT("cannot start: %s", e.what());
+        close_all();
+        return 1;
+    }
+    for (int fd : fds) srv->add_listener(fd);
+    if (continue_hook_) srv->set_continue_hook(continue_hook_);
+    srv->set_shutdown_timeout(static_cast<std::uint64_t>(cfg_.shutdown_timeout.count()));
     FF_LOG_INFO("serving on %s (single process)", cfg_.listen.front().c_str());
-    worker::exit_reason why = srv.run(/*ignore_sigint=*/false);
+    worker::exit_reason why = srv->run(/*ignore_sigint=*/false);
     return why == worker::exit_reason::drained ? 0 : why == worker::exit_reason::error ? 1 : 2;
 }
 

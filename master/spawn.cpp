@@ -87,6 +87,7 @@ std::vector<open_fd> snapshot_fds() {
     char tag[32];
     std::snprintf(tag, sizeof tag, "worker %u", req.index);
     worker::set_log_tag(tag);
+    apply_log_level(*req.cfg);  // a reload's generation may log at another level than the master so far
 
     shm::worker_slot& slot = *req.slot;
     slot.heartbeat_ms.store(monotonic_ms(), std::memory_order_relaxed);

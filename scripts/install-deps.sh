@@ -11,6 +11,7 @@ packages=(
   libbenchmark-dev zlib1g-dev                        # micro-benchmarks, gzip
   clang libclang-rt-14-dev                           # libFuzzer and sanitizer runtimes
   python3 curl wrk strace procps iproute2            # integration tests' clients and probes
+  prometheus                                         # promtool checks /metrics in the tests
 )
 
 missing=()

@@ -81,18 +81,55 @@ void stats_route(http::request_ctx& ctx, const server& srv) {
 bool is_route(std::string_view path, const std::string& configured) {
     return !configured.empty() && path == configured;
 }
+
+void plaintext_route(http::request_ctx& ctx) {
+    ctx.set_content_type(text_plain);
+    ctx.set_body_static(hello);
+}
+
+void json_route(http::request_ctx& ctx) {
+    // Serialized per request on purpose: this is the JSON-serialization benchmark route.
+    nlohmann::json j = {{"message", hello}};
+    ctx.set_content_type(application_json);
+    ctx.set_body(j.dump());
+}
+
+// Without a running server (a handler called outside a worker) there is nothing to report.
+void no_server(http::request_ctx& ctx) {
+    ctx.set_status(503);
+    ctx.set_content_type(text_plain);
+    ctx.set_body_static("503 no server is running in this process\n");
+}
 }  // namespace
+
+builtin_fn find_builtin(std::string_view name) noexcept {
+    if (name == "plaintext") return plaintext_route;
+    if (name == "json") return json_route;
+    if (name == "sleep") return sleep_route;
+    if (name == "healthz") return [](http::request_ctx& ctx) { healthz_route(ctx, server::current()); };
+    if (name == "metrics")
+        return [](http::request_ctx& ctx) {
+            if (const server* srv = server::current())
+                metrics_route(ctx, *srv);
+            else
+                no_server(ctx);
+        };
+    if (name == "stats")
+        return [](http::request_ctx& ctx) {
+            if (const server* srv = server::current())
+                stats_route(ctx, *srv);
+            else
+                no_server(ctx);
+        };
+    return nullptr;
+}
 
 bool builtin_routes::try_handle(http::request_ctx& ctx) const {
     std::string_view path = ctx.path();
     if (path == "/plaintext") {
-        ctx.set_content_type(text_plain);
-        ctx.set_body_static(hello);
+        plaintext_route(ctx);
     } else if (path == "/json") {
-        // Serialized per request on purpose: this is the JSON-serialization benchmark route.
-        nlohmann::json j = {{"message", hello}};
-        ctx.set_content_type(application_json);
-        ctx.set_body(j.dump());
+        json_route(ctx);
     } else if (path == "/sleep") {
         sleep_route(ctx);
     } else if (path == "/healthz") {

@@ -3,9 +3,19 @@
 // surface), /sleep?ms=N (suspends the fiber), /healthz (names the worker), /metrics (Prometheus)
 // and /stats (JSON) of the whole instance (paths: options metrics_path, stats_path), 404 for the rest.
 
+#include <string_view>
+
 #include "http/request_ctx.hpp"
 
 namespace fastfork::worker {
+
+/// One built-in route's handler: answers whatever path it is called for.
+using builtin_fn = void (*)(http::request_ctx&);
+
+/// The built-in handler named `name` ("plaintext", "json", "sleep", "healthz", "metrics",
+/// "stats"), or nullptr. The router mounts these at the prefixes of the `routes` config key;
+/// "metrics" and "stats" render the instance as described below, whatever their path.
+[[nodiscard]] builtin_fn find_builtin(std::string_view name) noexcept;
 
 /// Answers the built-in routes; /healthz reports on server::current(). /metrics and /stats render
 /// shm::current_segment() (every worker of the instance, and exited ones in the totals); without

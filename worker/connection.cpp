@@ -6,15 +6,18 @@
 #include <unistd.h>
 
 #include <boost/context/detail/exception.hpp>
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <exception>
 
 #include "http/error.hpp"
 #include "http/response.hpp"
+#include "http/status.hpp"
 #include "worker/exchange.hpp"
 #include "worker/fiber_pool.hpp"
 #include "worker/log.hpp"
+#include "worker/send_file.hpp"
 #include "worker/server.hpp"
 
 namespace fastfork::worker {
@@ -34,6 +37,7 @@ bool connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_stor
     write_status_ = 0;
     phase_ = phase::idle;
     reading_ = waiting_input_ = waiting_write_ = in_handler_ = views_live_ = reading_body_ = timed_out_ = false;
+    nodelay_ = false;
     in_ = out_ = nullptr;
     ex_ = nullptr;
     fiber_ = nullptr;
@@ -62,8 +66,6 @@ bool connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_stor
         uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
         return false;
     }
-    // Responses are written whole, one write per batch: Nagle would only delay them.
-    uv_tcp_nodelay(&tcp_, 1);
     // A connection that never sends a byte is cut by the header timeout, like a slow one.
     srv.header_wait_.push_back(*this, uv_now(&srv.loop_));
     shm::add(srv.counters_->connections_idle);
@@ -74,6 +76,15 @@ bool connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_stor
 void connection::refuse(unsigned status) noexcept { send_error_and_close(status); }
 
 // ---------------------------------------------------------------- reading
+
+void connection::set_nodelay() noexcept {
+    // Like nginx's tcp_nodelay: only a connection that lives on (keep-alive) or whose answer
+    // needs several writes can have Nagle delay a segment; a one-request connection never does,
+    // and skipping setsockopt saves one syscall of its seven.
+    if (nodelay_) return;
+    uv_tcp_nodelay(&tcp_, 1);
+    nodelay_ = true;
+}
 
 void connection::restart_reading() noexcept {
     if (reading_ || peer_error_ || phase_ == phase::closing) return;
@@ -176,10 +187,26 @@ void connection::on_input() noexcept {
     }
 }
 
+std::size_t connection::format_peer(const void* self, char* out, std::size_t cap) noexcept {
+    const auto* c = static_cast<const connection*>(self);
+    if (c->peer_family_ == AF_INET) {
+        // By hand: glibc's inet_ntop formats IPv4 through sprintf.
+        std::size_t n = 0;
+        for (int i = 0; i < 4 && n + 4 < cap; ++i) {
+            unsigned v = c->peer_addr_[i];
+            if (i) out[n++] = '.';
+            if (v >= 100) out[n++] = static_cast<char>('0' + v / 100);
+            if (v >= 10) out[n++] = static_cast<char>('0' + v / 10 % 10);
+            out[n++] = static_cast<char>('0' + v % 10);
+        }
+        return n;
+    }
+    const char* s = inet_ntop(c->peer_family_, c->peer_addr_, out, static_cast<socklen_t>(cap));
+    return s ? std::strlen(s) : 0;
+}
+
 void connection::set_remote_on(http::request_ctx& ctx) const noexcept {
-    char text[INET6_ADDRSTRLEN];
-    const char* s = inet_ntop(peer_family_, peer_addr_, text, sizeof text);
-    ctx.set_remote(s ? std::string_view(s) : std::string_view(), peer_port_);
+    ctx.set_remote_source(this, format_peer, peer_port_);
 }
 
 void connection::on_peer_gone(int status) noexcept {
@@ -350,6 +377,7 @@ bool connection::serve_one() {
         return false;
     }
 
+    if (srv_->compressor_.is_enabled()) srv_->compressor_.maybe_compress(req, ctx.response());
     const http::response& resp = ctx.response();
     http::write_options wo;
     wo.version_minor = req.version_minor;
@@ -361,10 +389,23 @@ bool connection::serve_one() {
     keep_alive = http::write_response(resp, wo, *out_);
     count_response(resp.status());
     record_latency();
+    if (srv_->access_log_.is_enabled())
+        log_access(resp.status(), http::has_file_payload(resp, wo) ? resp.body_file_length()
+                                  : wo.head_request                 ? 0
+                                                                    : resp.body().size());
     rd_ += ex_->head_size + body_in_place;
     views_live_ = false;
+    if (http::has_file_payload(resp, wo) && !send_file_body(resp)) return false;
 
     if (!keep_alive) {
+        if (!req.keep_alive && rd_ == in_->size()) {
+            // The client said it sends nothing more (Connection: close, or HTTP/1.0 without
+            // keep-alive) and nothing unread is here: no reset can hit the response, so skip the
+            // half-close and linger and its extra wake-up (nginx closes these at once too).
+            flush();
+            close_now();
+            return false;
+        }
         flush_and_close();
         return false;
     }
@@ -492,6 +533,7 @@ bool connection::flush() noexcept {
         out_->clear();
         return false;
     }
+    set_nodelay();  // the rest goes out in several segments: Nagle must not hold them back
     b = uv_buf_init(out_->data() + written, static_cast<unsigned>(total - written));
     ex_->write_req.data = this;
     if (int rc = uv_write(&ex_->write_req, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1, on_write_done); rc != 0) {
@@ -519,6 +561,24 @@ bool connection::flush() noexcept {
     return true;
 }
 
+bool connection::send_file_body(const http::response& resp) noexcept {
+    // The head (and any pipelined answers before it) goes first; then the file, zero-copy. Once
+    // the head is out, a failure can only be reported by closing: Content-Length promised more.
+    uv_os_fd_t fd;
+    if (!flush() || uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) != 0) {
+        close_now();
+        return false;
+    }
+    const send_file_result r = send_file_all(*srv_->fibers_, *fiber_, fd, resp.body_file_fd(),
+                                             resp.body_file_offset(), resp.body_file_length(),
+                                             srv_->opts_.write_timeout);
+    shm::add(srv_->counters_->bytes_out, r.sent);
+    if (r.error == 0) return true;
+    if (r.error == ETIMEDOUT) shm::add(srv_->counters_->timeouts[static_cast<int>(shm::timeout_kind::write)]);
+    close_now();
+    return false;
+}
+
 void connection::on_write_done(uv_write_t* req, int status) noexcept {
     auto* self = static_cast<connection*>(req->data);
     FF_ASSERT(self);
@@ -535,7 +595,8 @@ void connection::count_parse_error(http::error err) noexcept {
 }
 
 void connection::mark_head_done() noexcept {
-    if constexpr (shm::stats_enabled) ex_->head_done_ns = uv_hrtime();
+    // The access log reports the same duration as the latency histogram.
+    if (shm::stats_enabled || srv_->access_log_.is_enabled()) ex_->head_done_ns = uv_hrtime();
 }
 
 void connection::record_latency() noexcept {
@@ -553,9 +614,29 @@ void connection::answer_error(unsigned status) noexcept {
         if (!out_) out_ = srv_->buffers_.acquire();
         http::write_error_response(status, srv_->http_date(), srv_->opts_.server_name, *out_);
         count_response(status);
+        // write_error_response's body is "<code> <reason>\n".
+        if (srv_->access_log_.is_enabled()) log_access(status, 5 + http::reason_phrase(status).size());
     } catch (const std::bad_alloc&) {
         // Nothing to send; the connection is closed by the caller anyway.
     }
+}
+
+void connection::log_access(unsigned status, std::uint64_t bytes) noexcept {
+    access_entry e;
+    e.status = status;
+    e.bytes = bytes;
+    char text[INET6_ADDRSTRLEN];
+    if (ex_) {
+        e.remote = ex_->ctx.remote_ip();
+    } else {
+        e.remote = std::string_view(text, format_peer(this, text, sizeof text));  // refused at accept
+    }
+    if (ex_ && ex_->head_size != 0) {  // else the head was never parsed: no request line
+        e.request = &ex_->parser.get();
+        const std::uint64_t now = uv_hrtime();
+        e.duration_us = now > ex_->head_done_ns ? (now - ex_->head_done_ns) / 1000 : 0;
+    }
+    srv_->access_log_.record(e);
 }
 
 void connection::send_error_and_close(unsigned status) noexcept {
@@ -601,6 +682,7 @@ void connection::go_idle() noexcept {
         close_now();  // the peer finished sending and has every answer
         return;
     }
+    set_nodelay();
     phase_ = phase::idle;
     shm::add(srv_->counters_->connections_idle);
     srv_->idle_wait_.push_back(*this, uv_now(&srv_->loop_));

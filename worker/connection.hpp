@@ -71,8 +71,11 @@ private:
     wait_result wait_input() noexcept;
     void erase_input(std::size_t at, std::size_t n) noexcept;
     void set_remote_on(http::request_ctx& ctx) const noexcept;
+    static std::size_t format_peer(const void* self, char* out, std::size_t cap) noexcept;
     bool flush() noexcept;
+    bool send_file_body(const http::response& resp) noexcept;  // after its head; false: closed
     void answer_error(unsigned status) noexcept;
+    void log_access(unsigned status, std::uint64_t bytes) noexcept;  // one access-log line (log on)
     void send_error_and_close(unsigned status) noexcept;
     void flush_and_close() noexcept;
     void go_idle() noexcept;
@@ -81,6 +84,7 @@ private:
     void release_input_if_empty() noexcept;
     void release_request_state() noexcept;  // fiber, exchange and output buffer
     void restart_reading() noexcept;
+    void set_nodelay() noexcept;
     void count_response(unsigned status) noexcept;
     void count_parse_error(http::error err) noexcept;
     void mark_head_done() noexcept;   // latency starts: the request head is parsed
@@ -107,6 +111,7 @@ private:
                                    // rebase) but not be compacted
     bool reading_body_ = false;    // the fiber waits for body bytes
     bool timed_out_ = false;       // set by the sweep before resuming a waiting fiber
+    bool nodelay_ = false;         // TCP_NODELAY is set
     int write_status_ = 0;
     std::uint16_t peer_port_ = 0;
     std::uint8_t peer_family_ = 0;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 
 namespace fastfork::worker {
 namespace {
@@ -17,6 +18,16 @@ constexpr const char* level_names[] = {"alert", "error", "warn", "info", "debug"
 
 void set_log_level(log_level level) noexcept { g_level = level; }
 log_level current_log_level() noexcept { return g_level; }
+
+bool try_parse_log_level(std::string_view name, log_level& out) noexcept {
+    for (int i = 0; i < static_cast<int>(std::size(level_names)); ++i) {
+        if (name == level_names[i]) {
+            out = static_cast<log_level>(i);
+            return true;
+        }
+    }
+    return false;
+}
 void set_log_fd(int fd) noexcept { g_fd = fd; }
 int log_fd() noexcept { return g_fd; }
 

@@ -3,6 +3,7 @@
 // has no <format>), written with a single write(2) so lines from several processes never interleave.
 
 #include <cstdarg>
+#include <string_view>
 
 namespace fastfork::worker {
 
@@ -10,6 +11,8 @@ enum class log_level : int { alert = 0, error = 1, warn = 2, info = 3, debug = 4
 
 /// Lines above this level are dropped (default info).
 void set_log_level(log_level level) noexcept;
+/// The level named `name` ("alert", "error", "warn", "info", "debug"); false for anything else.
+[[nodiscard]] bool try_parse_log_level(std::string_view name, log_level& out) noexcept;
 [[nodiscard]] log_level current_log_level() noexcept;
 /// Sends the log to `fd` (default 2). The caller keeps ownership of the descriptor.
 void set_log_fd(int fd) noexcept;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <ctime>
@@ -22,6 +23,7 @@ std::uint64_t ms(millis m) noexcept { return static_cast<std::uint64_t>(m.count(
 server::server(const options& opts, handler h, shm::worker_counters* counters, shm::latency_histogram* latency)
     : opts_(opts),
       handler_(std::move(h)),
+      compressor_(opts),
       own_counters_(counters ? nullptr : std::make_unique<shm::worker_counters>()),
       counters_(counters ? counters : own_counters_.get()),
       own_latency_(latency ? nullptr : std::make_unique<shm::latency_histogram>()),
@@ -33,6 +35,9 @@ server::server(const options& opts, handler h, shm::worker_counters* counters, s
       body_wait_(ms(opts.read_timeout)),
       write_wait_(ms(opts.write_timeout)),
       linger_wait_(ms(opts.linger_timeout)) {
+    // First, before the loop exists: a worker that cannot log as configured does not start.
+    if (!opts_.access_log.empty() && !access_log_.try_open(opts_.access_log, opts_.access_log_format, opts_.slot))
+        throw std::runtime_error("open(access_log " + opts_.access_log + ") failed: " + std::strerror(errno));
     // A fresh loop in the process that runs it: a loop inherited through fork shares its epoll
     // instance with the parent (libuv docs/src/loop.rst, uv_loop_fork).
     if (int rc = uv_loop_init(&loop_); rc != 0) throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(rc));
@@ -83,6 +88,7 @@ exit_reason server::run(bool ignore_sigint) {
     if (ready_hook_) ready_hook_();
     uv_run(&loop_, UV_RUN_DEFAULT);
     current_ = nullptr;
+    access_log_.flush();  // drained, quit or cut by the deadline: what was logged is written
     return exit_reason_;
 }
 
@@ -90,6 +96,7 @@ void server::on_signal(uv_signal_t* handle, int signum) noexcept {
     auto* self = static_cast<server*>(handle->data);
     FF_ASSERT(self);
     if (signum == SIGUSR1) {
+        self->access_log_.reopen();
         if (self->reopen_hook_) self->reopen_hook_();
         return;
     }
@@ -217,6 +224,7 @@ void server::sweep() noexcept {
         }
     }
     fibers_->trim_idle(now);
+    access_log_.tick(now);
     if (tick_hook_) tick_hook_();
 }
 

@@ -15,7 +15,9 @@
 #include "http/request_ctx.hpp"
 #include "shm/counters.hpp"
 #include "shm/histogram.hpp"
+#include "worker/access_log.hpp"
 #include "worker/buffer_pool.hpp"
+#include "worker/compression.hpp"
 #include "worker/exchange.hpp"
 #include "worker/fiber_pool.hpp"
 #include "worker/listener.hpp"
@@ -40,7 +42,8 @@ enum class exit_reason : std::uint8_t { drained, shutdown_timeout, quit, error }
 class server {
 public:
     /// `counters` and `latency` are the stats slot this worker writes (in shm under a master);
-    /// nullptr = a private one (`fastfork --single-process`).
+    /// nullptr = a private one (`fastfork --single-process`). Opens opts.access_log when set;
+    /// throws std::runtime_error when it cannot (the worker cannot start).
     server(const options& opts, handler h, shm::worker_counters* counters = nullptr,
            shm::latency_histogram* latency = nullptr);
     ~server();
@@ -63,11 +66,12 @@ public:
     /// Stops at once; in-flight requests are dropped.
     void quit() noexcept;
 
-    /// Called from the sweep timer (about 4 times a second): heartbeat hook for the master.
+    /// Called from the sweep timer (about 4 times a second): heartbeat hook for the master. The
+    /// server's own periodic work (the access log's flush) does not go through it.
     void set_tick_hook(std::function<void()> hook) { tick_hook_ = std::move(hook); }
     /// Called once run() is accepting on every listener.
     void set_ready_hook(std::function<void()> hook) { ready_hook_ = std::move(hook); }
-    /// Called on SIGUSR1 (reopen log files).
+    /// Called on SIGUSR1 (reopen log files), after the server has reopened its access log.
     void set_reopen_hook(std::function<void()> hook) { reopen_hook_ = std::move(hook); }
 
     /// The server whose run() is active in this process (one per worker process), or nullptr.
@@ -105,6 +109,8 @@ private:
 
     options opts_;
     handler handler_;
+    access_logger access_log_;  // off unless opts_.access_log is set; flushed by sweep and at the end of run()
+    compressor compressor_;     // gzip of dynamic responses (opts_.gzip)
     continue_hook continue_hook_;
     std::function<void()> tick_hook_;
     std::function<void()> ready_hook_;

@@ -532,4 +532,84 @@ BOOST_AUTO_TEST_CASE(write_chunk_frames_data_in_hex) {
     BOOST_TEST(out.view() == "5\r\nhello\r\n1a\r\n" + std::string(26, 'a') + "\r\n0\r\n\r\n");
 }
 
+// ---- file bodies (issue 6: static files sent with sendfile after the head)
+
+BOOST_AUTO_TEST_CASE(file_body_writes_content_length_but_no_bytes) {
+    response resp;
+    resp.set_content_type("application/octet-stream");
+    resp.set_body("replaced");
+    resp.set_body_file(7, 100, 3'000'000);
+    BOOST_TEST(resp.has_file_body());
+    BOOST_TEST(resp.body().empty());
+    const auto w = write(resp, http11());
+    BOOST_TEST(w.bytes ==
+               "HTTP/1.1 200 OK\r\n"
+               "Server: fastfork\r\n"
+               "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+               "Content-Type: application/octet-stream\r\n"
+               "Content-Length: 3000000\r\n"
+               "\r\n");
+    BOOST_TEST(has_file_payload(resp, http11()));
+    BOOST_TEST(resp.body_file_fd() == 7);
+    BOOST_TEST(resp.body_file_offset() == 100u);
+    BOOST_TEST(resp.body_file_length() == 3'000'000u);
+}
+
+BOOST_AUTO_TEST_CASE(file_body_is_never_chunked) {
+    response resp;
+    resp.set_chunked(true);
+    resp.set_body_file(3, 0, 10);
+    const auto r = parse_response(write(resp, http11()).bytes, /*head_request=*/true);
+    BOOST_TEST_REQUIRE(r.ok);
+    BOOST_TEST(r.get("Content-Length") == "10");
+    BOOST_TEST(!r.has("Transfer-Encoding"));
+}
+
+BOOST_AUTO_TEST_CASE(file_body_has_no_payload_for_head_and_304) {
+    response resp;
+    resp.set_body_file(3, 0, 10);
+    write_options head = http11();
+    head.head_request = true;
+    BOOST_TEST(!has_file_payload(resp, head));
+    const auto r = parse_response(write(resp, head).bytes, /*head_request=*/true);
+    BOOST_TEST(r.get("Content-Length") == "10");  // RFC 9110 §9.3.2: as for GET
+    resp.set_status(304);
+    BOOST_TEST(!has_file_payload(resp, http11()));
+    BOOST_TEST(!parse_response(write(resp, http11()).bytes).has("Content-Length"));
+}
+
+BOOST_AUTO_TEST_CASE(setting_another_body_drops_the_file_body) {
+    response resp;
+    resp.set_body_file(3, 0, 10);
+    resp.set_body("abc");
+    BOOST_TEST(!resp.has_file_body());
+    BOOST_TEST(parse_response(write(resp, http11()).bytes).body == "abc");
+    resp.set_body_file(3, 0, 10);
+    resp.set_body_static("xyz");
+    BOOST_TEST(!resp.has_file_body());
+    resp.set_body_file(3, 0, 10);
+    resp.append_body("!");
+    BOOST_TEST(!resp.has_file_body());
+    BOOST_TEST(resp.body() == "!");
+}
+
+BOOST_AUTO_TEST_CASE(release_hook_runs_once_at_reset) {
+    int calls = 0;
+    response resp;
+    resp.set_body_file(3, 0, 10);
+    resp.set_release_hook([](void* p) { ++*static_cast<int*>(p); }, &calls);
+    BOOST_TEST(calls == 0);
+    resp.reset();
+    BOOST_TEST(calls == 1);
+    BOOST_TEST(!resp.has_file_body());
+    resp.reset();
+    BOOST_TEST(calls == 1);
+    // Replacing a hook runs the previous one.
+    resp.set_release_hook([](void* p) { ++*static_cast<int*>(p); }, &calls);
+    resp.set_release_hook([](void* p) { *static_cast<int*>(p) += 10; }, &calls);
+    BOOST_TEST(calls == 2);
+    resp.reset();
+    BOOST_TEST(calls == 12);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

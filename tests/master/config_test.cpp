@@ -4,6 +4,7 @@
 
 #include "master/config_file.hpp"
 #include "master/master.hpp"
+#include "worker/log.hpp"
 
 using namespace fastfork::master;
 
@@ -70,6 +71,92 @@ BOOST_AUTO_TEST_CASE(flags_override_the_file) {
     auto err = build_config("", {{"workers", "many"}}, cfg);
     BOOST_REQUIRE(err);
     BOOST_CHECK_MESSAGE(err->message.find("flag --workers") == 0, err->message);
+}
+
+BOOST_AUTO_TEST_CASE(routes_take_an_array_or_an_object) {
+    config cfg;
+    BOOST_REQUIRE(!load_config_text(R"({"routes": [{"prefix": "/static/", "root": "/srv/www"},
+        {"prefix": "/plaintext", "handler": "plaintext"}, {"prefix": "/", "root": "./public"}]})",
+                                    "f.json", cfg));
+    BOOST_REQUIRE_EQUAL(cfg.worker.routes.size(), 3u);
+    BOOST_CHECK_EQUAL(cfg.worker.routes[0].prefix, "/static/");
+    BOOST_CHECK_EQUAL(cfg.worker.routes[0].root, "/srv/www");
+    BOOST_CHECK_EQUAL(cfg.worker.routes[1].handler, "plaintext");
+
+    config obj;
+    BOOST_REQUIRE(!load_config_text(R"({"routes": {"/p": "plaintext", "/s/": {"root": "/x"}}})", "f.json", obj));
+    BOOST_REQUIRE_EQUAL(obj.worker.routes.size(), 2u);
+    BOOST_CHECK_EQUAL(obj.worker.routes[0].prefix, "/p");
+    BOOST_CHECK_EQUAL(obj.worker.routes[0].handler, "plaintext");
+    BOOST_CHECK_EQUAL(obj.worker.routes[1].root, "/x");
+
+    config none;
+    BOOST_CHECK(none.worker.routes.empty());  // no key: the default table (worker/router.hpp)
+}
+
+BOOST_AUTO_TEST_CASE(route_errors_name_the_route_the_field_and_the_value_position) {
+    std::string e = error_of("{\n  \"workers\": 1,\n  \"routes\": [{\"prefix\": \"/\", \"root\": \".\"},\n"
+                             "    {\"prefix\": \"/x\", \"handler\": \"plaintxt\"}]\n}");
+    BOOST_CHECK_MESSAGE(e.find("f.json:3:13: key \"routes\": route 1: field \"handler\": unknown handler "
+                               "\"plaintxt\"") == 0,
+                        e);
+    BOOST_CHECK_MESSAGE(e.find("(got") == std::string::npos, e);  // the document is not echoed
+
+    auto has = [](const std::string& text, const std::string& part) {
+        std::string m = error_of(text);
+        BOOST_CHECK_MESSAGE(m.find(part) != std::string::npos, m << " lacks " << part);
+    };
+    has(R"({"routes": [{"prefix": "/", "rot": "."}]})", "route 0: unknown field \"rot\"");
+    has(R"({"routes": [{"root": "."}]})", "route 0: missing field \"prefix\"");
+    has(R"({"routes": [{"prefix": "x", "root": "."}]})", "route 0: field \"prefix\"");
+    has(R"({"routes": [{"prefix": "/", "root": 5}]})", "route 0: field \"root\": expected a string");
+    has(R"({"routes": [{"prefix": "/"}]})", "route 0: expected a \"handler\" or a \"root\"");
+    has(R"({"routes": [{"prefix": "/", "root": ".", "handler": "json"}]})", "route 0: expected only one");
+    has(R"({"routes": [{"prefix": "/a/", "handler": "json"}, {"prefix": "/a", "root": "."}]})",
+        "route 1: field \"prefix\": \"/a\" is routed already by route 0");
+    has(R"({"routes": {"/static/": "/srv/www"}})", "route \"/static/\": field \"handler\": unknown handler");
+    has(R"({"routes": {"/static/": "/srv/www"}})", "{\"root\": \"/srv/www\"}");
+    has(R"({"routes": 5})", "expected an array of routes");
+    has(R"({"routes": []})", "at least one route");
+    has(R"({"routes": ["/"]})", "route 0: expected an object");
+}
+
+BOOST_AUTO_TEST_CASE(routes_flag_takes_json_text) {
+    config cfg;
+    BOOST_REQUIRE(!build_config("", {{"routes", R"([{"prefix": "/", "handler": "json"}])"}}, cfg));
+    BOOST_REQUIRE_EQUAL(cfg.worker.routes.size(), 1u);
+    auto err = build_config("", {{"routes", "[{"}}, cfg);
+    BOOST_REQUIRE(err);
+    BOOST_CHECK_MESSAGE(err->message.find("flag --routes: key \"routes\": invalid JSON") == 0, err->message);
+}
+
+BOOST_AUTO_TEST_CASE(access_log_and_gzip_keys) {
+    config cfg;
+    BOOST_REQUIRE(!load_config_text(R"({"access_log": "/tmp/a.log", "access_log_format": "json", "gzip": false,
+        "gzip_min_length": "2KiB", "gzip_level": 9})",
+                                    "f.json", cfg));
+    BOOST_CHECK_EQUAL(cfg.worker.access_log, "/tmp/a.log");
+    BOOST_CHECK(cfg.worker.access_log_format == fastfork::worker::log_format::json);
+    BOOST_CHECK(!cfg.worker.gzip);
+    BOOST_CHECK_EQUAL(cfg.worker.gzip_min_length, 2048u);
+    BOOST_CHECK_EQUAL(cfg.worker.gzip_level, 9);
+    config d;
+    BOOST_CHECK(d.worker.access_log.empty());  // off by default
+    BOOST_CHECK(d.worker.gzip);
+    BOOST_CHECK(error_of(R"({"access_log_format": "common"})").find("key \"access_log_format\"") != std::string::npos);
+    BOOST_CHECK(error_of(R"({"gzip_level": 0})").find("key \"gzip_level\"") != std::string::npos);
+    BOOST_CHECK(error_of(R"({"gzip_level": 10})").find("key \"gzip_level\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(log_level_is_applied) {
+    config cfg;
+    BOOST_REQUIRE(!apply_setting(cfg, "log_level", "debug"));
+    apply_log_level(cfg);
+    BOOST_CHECK(fastfork::worker::current_log_level() == fastfork::worker::log_level::debug);
+    BOOST_CHECK(apply_setting(cfg, "log_level", "verbose"));
+    cfg.log_level = "info";
+    apply_log_level(cfg);
+    BOOST_CHECK(fastfork::worker::current_log_level() == fastfork::worker::log_level::info);
 }
 
 BOOST_AUTO_TEST_CASE(instance_name_defaults_to_the_first_port) {

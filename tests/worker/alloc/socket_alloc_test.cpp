@@ -20,6 +20,7 @@
 
 #include "worker/builtin_routes.hpp"
 #include "worker/listener.hpp"
+#include "worker/router.hpp"
 
 namespace {
 std::atomic<bool> g_counting{false};
@@ -110,7 +111,9 @@ struct running_server {
     std::thread thread;
     std::uint16_t port = 0;
 
-    running_server() {
+    running_server() : running_server(worker::options{}, [](http::request_ctx& ctx) { worker::builtin_routes{}(ctx); }) {}
+
+    running_server(worker::options o, worker::handler h) {
         worker::listen_address a;
         std::string err;
         BOOST_REQUIRE(worker::try_parse_listen_address("127.0.0.1:0", a, err));
@@ -118,11 +121,9 @@ struct running_server {
         BOOST_REQUIRE(fd >= 0);
         port = worker::local_port(fd);
         std::atomic<bool> started{false};
-        thread = std::thread([fd, &started] {
+        thread = std::thread([fd, &started, o = std::move(o), h = std::move(h)] {
             t_is_server = true;
-            worker::options o;
-            worker::builtin_routes routes;
-            worker::server srv(o, [routes](http::request_ctx& ctx) { routes(ctx); });
+            worker::server srv(o, h);
             srv.add_listener(fd);
             started = true;
             srv.run();
@@ -171,6 +172,34 @@ BOOST_AUTO_TEST_CASE(steady_state_pipelined_batch_allocates_nothing) {
     g_counting = false;
     BOOST_TEST(g_allocations.load() == 0u, "allocations over 11,200 pipelined requests: " << g_allocations.load());
     ::close(a);
+}
+
+// The `fastfork` binary's set-up: the router (default table), gzip on, and the access log on in
+// either format. Lines go to a buffer and a file; neither may allocate once warm.
+BOOST_AUTO_TEST_CASE(steady_state_with_router_gzip_and_access_log_allocates_nothing) {
+    char dir[] = "/tmp/ff-alloc-XXXXXX";
+    BOOST_REQUIRE(::mkdtemp(dir));
+    for (auto format : {worker::log_format::combined, worker::log_format::json}) {
+        const std::string log = std::string(dir) + "/access.log";
+        {
+            worker::options o;
+            o.access_log = log;
+            o.access_log_format = format;
+            running_server srv(o, worker::routed_handler(worker::route_factories{}));
+            int a = connect_to(srv.port);
+            exchange_requests(a, 3000, 1);  // warm-up, and at least one flush past the threshold
+            exchange_requests(a, 100, 16);
+            g_allocations = 0;
+            g_counting = true;
+            exchange_requests(a, 5000, 1);
+            exchange_requests(a, 300, 16);
+            g_counting = false;
+            BOOST_TEST(g_allocations.load() == 0u, "allocations over 9,800 logged requests: " << g_allocations.load());
+            ::close(a);
+        }
+        ::unlink(log.c_str());
+    }
+    ::rmdir(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,298 @@
+#include "worker/file_server.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "http/field.hpp"
+#include "http/request.hpp"
+#include "http/request_ctx.hpp"
+
+using namespace fastfork;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Runs "blocking" jobs inline and counts them: a cache hit must not need one.
+struct inline_executor final : http::executor {
+    int jobs = 0;
+    void sleep(std::chrono::milliseconds) override {}
+    void run_blocking(void (*fn)(void*), void* arg) override {
+        ++jobs;
+        fn(arg);
+    }
+};
+
+struct temp_tree {
+    fs::path base;
+    fs::path root;
+    fs::path outside;
+    temp_tree() {
+        std::string tmpl = (fs::temp_directory_path() / "ff-fs-test-XXXXXX").string();
+        BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+        base = tmpl;
+        root = base / "root";
+        outside = base / "outside";
+        fs::create_directories(root / "dir");
+        fs::create_directories(root / "empty-dir");
+        fs::create_directories(outside);
+        write("small.txt", "small file\n");
+        write("big.bin", std::string(100'000, 'b'));
+        write("big2.bin", std::string(90'000, 'c'));
+        write("big3.bin", std::string(80'000, 'd'));
+        write("dir/index.html", "<p>index</p>\n");
+        write("style.css", std::string(4000, 's'));
+        write("style.css.gz", "gzipped bytes");
+        std::ofstream(outside / "secret.txt") << "TOP SECRET\n";
+        fs::create_symlink(outside / "secret.txt", root / "escape.txt");
+        fs::create_symlink("small.txt", root / "inside.txt");
+        fs::create_directory_symlink(outside, root / "escape-dir");
+    }
+    ~temp_tree() {
+        std::error_code ec;
+        fs::remove_all(base, ec);
+    }
+    void write(const std::string& rel, const std::string& data) const {
+        std::ofstream f(root / rel, std::ios::binary);
+        f << data;
+    }
+};
+
+// One request through the file server; the ctx keeps the response (and its pin) until the
+// next run or the end of the test.
+struct file_request {
+    inline_executor exec;
+    http::request req;
+    http::request_ctx ctx;
+    std::string target;
+    std::string accept_encoding;
+    std::string range;
+
+    file_request() = default;
+    file_request(const file_request&) = delete;
+    file_request& operator=(const file_request&) = delete;
+    ~file_request() { ctx.reset(); }  // unpins, as the worker does once a response is written
+
+    // `rest` overrides what the server is asked for (the path below a mount point).
+    bool run(worker::file_server& files,
+             std::string path,
+             http::method m = http::method::get,
+             const char* rest = nullptr) {
+        ctx.reset();
+        target = std::move(path);
+        req.clear();
+        req.method = m;
+        req.method_name = m == http::method::get ? "GET" : m == http::method::head ? "HEAD" : "POST";
+        req.target = target;
+        const auto q = target.find('?');
+        req.path = std::string_view(target).substr(0, q);
+        if (q != std::string::npos) req.query = std::string_view(target).substr(q + 1);
+        if (!accept_encoding.empty())
+            (void)req.headers.try_add("Accept-Encoding", accept_encoding, http::field::accept_encoding);
+        if (!range.empty()) (void)req.headers.try_add("Range", range, http::field::range);
+        ctx.bind(&req, {}, &exec);
+        return files.try_serve(ctx, rest ? std::string_view(rest) : req.path);
+    }
+
+    [[nodiscard]] std::string header(std::string_view name) {
+        const std::string_view all = ctx.response().extra_headers();
+        std::size_t at = 0;
+        while (at < all.size()) {
+            const std::size_t end = all.find("\r\n", at);
+            if (end == std::string_view::npos) break;
+            const std::string_view line = all.substr(at, end - at);
+            const std::size_t colon = line.find(": ");
+            if (colon != std::string_view::npos && http::iequals(line.substr(0, colon), name))
+                return std::string(line.substr(colon + 2));
+            at = end + 2;
+        }
+        return {};
+    }
+    [[nodiscard]] http::response& resp() { return ctx.response(); }
+    [[nodiscard]] unsigned status() { return ctx.response().status(); }
+
+    // The body as a client would get it: memory, or the file range.
+    [[nodiscard]] std::string body() {
+        http::response& r = ctx.response();
+        if (!r.has_file_body()) return std::string(r.body());
+        std::string out(r.body_file_length(), '\0');
+        const ssize_t n = ::pread(r.body_file_fd(), out.data(), out.size(), static_cast<off_t>(r.body_file_offset()));
+        BOOST_REQUIRE(n == static_cast<ssize_t>(out.size()));
+        return out;
+    }
+};
+
+worker::options opts_with(std::size_t cache_size = 1000, int ttl_ms = 60'000) {
+    worker::options o;
+    o.open_file_cache_size = cache_size;
+    o.open_file_cache_ttl = worker::millis(ttl_ms);
+    return o;
+}
+
+bool fd_is_open(int fd) {
+    return ::fcntl(fd, F_GETFD) != -1;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(worker_file_server)
+
+BOOST_AUTO_TEST_CASE(small_files_come_from_memory_and_hits_need_no_job) {
+    temp_tree t;
+    worker::file_server files(t.root.string(), opts_with());
+    file_request x;
+    BOOST_TEST(x.run(files, "/small.txt"));
+    BOOST_TEST(x.status() == 200u);
+    BOOST_TEST(!x.resp().has_file_body());
+    BOOST_TEST(x.body() == "small file\n");
+    BOOST_TEST(x.resp().content_type() == "text/plain; charset=utf-8");
+    BOOST_TEST(!x.header("ETag").empty());
+    BOOST_TEST(x.exec.jobs == 1);
+    BOOST_TEST(x.run(files, "/small.txt"));
+    BOOST_TEST(x.body() == "small file\n");
+    BOOST_TEST(x.exec.jobs == 1);  // a hit: no thread-pool job, no system call
+}
+
+BOOST_AUTO_TEST_CASE(large_files_are_file_bodies) {
+    temp_tree t;
+    worker::file_server files(t.root.string(), opts_with());
+    file_request x;
+    BOOST_TEST(x.run(files, "/big.bin"));
+    BOOST_TEST(x.resp().has_file_body());
+    BOOST_TEST(x.resp().body_file_length() == 100'000u);
+    BOOST_TEST(x.body() == std::string(100'000, 'b'));
+    x.range = "bytes=10-19";
+    BOOST_TEST(x.run(files, "/big.bin"));
+    BOOST_TEST(x.status() == 206u);
+    BOOST_TEST(x.resp().body_file_offset() == 10u);
+    BOOST_TEST(x.header("Content-Range") == "bytes 10-19/100000");
+}
+
+BOOST_AUTO_TEST_CASE(a_pinned_descriptor_survives_eviction_until_the_response_is_reset) {
+    temp_tree t;
+    worker::file_server files(t.root.string(), opts_with(1));
+    file_request a, b;
+    BOOST_TEST(a.run(files, "/big.bin"));
+    const int fd = a.resp().body_file_fd();
+    BOOST_TEST(b.run(files, "/big2.bin"));  // evicts big.bin from a cache of one
+    BOOST_TEST(b.run(files, "/big3.bin"));
+    BOOST_TEST(files.cached() == 1u);
+    BOOST_TEST(fd_is_open(fd));
+    BOOST_TEST(a.body() == std::string(100'000, 'b'));  // still the right file
+    a.ctx.reset();                                      // the response is written: unpinned
+    BOOST_TEST(!fd_is_open(fd));
+}
+
+BOOST_AUTO_TEST_CASE(ttl_zero_checks_the_disk_every_time) {
+    temp_tree t;
+    worker::file_server files(t.root.string(), opts_with(1000, 0));
+    file_request x;
+    BOOST_TEST(x.run(files, "/small.txt"));
+    t.write("small.txt", "changed!\n");
+    BOOST_TEST(x.run(files, "/small.txt"));
+    BOOST_TEST(x.body() == "changed!\n");
+    BOOST_TEST(x.exec.jobs == 2);
+}
+
+BOOST_AUTO_TEST_CASE(cache_size_zero_still_serves) {
+    temp_tree t;
+    worker::file_server files(t.root.string(), opts_with(0));
+    file_request x;
+    for (int i = 0; i < 3; ++i) {
+        BOOST_TEST(x.run(files, "/big.bin"));
+        BOOST_TEST(x.body().size() == 100'000u);
+    }
+    BOOST_TEST(files.cached() == 0u);
+    BOOST_TEST(x.exec.jobs == 3);
+}
+
+BOOST_AUTO_TEST_CASE(directories_redirect_and_serve_their_index) {
+    temp_tree t;
+    worker::file_server files(t.root.string(), opts_with());
+    file_request x;
+    BOOST_TEST(x.run(files, "/dir?a=1"));
+    BOOST_TEST(x.status() == 301u);
+    BOOST_TEST(x.header("Location") == "/dir/?a=1");
+    BOOST_TEST(x.run(files, "/dir/"));
+    BOOST_TEST(x.status() == 200u);
+    BOOST_TEST(x.body() == "<p>index</p>\n");
+    BOOST_TEST(x.resp().content_type() == "text/html; charset=utf-8");
+    BOOST_TEST(x.run(files, "/empty-dir/"));
+    BOOST_TEST(x.status() == 403u);  // no index, autoindex off
+    // The mount point itself ("" below "/static/") redirects to add the slash.
+    BOOST_TEST(x.run(files, "/static", http::method::get, ""));
+    BOOST_TEST(x.status() == 301u);
+    BOOST_TEST(x.header("Location") == "/static/");
+}
+
+BOOST_AUTO_TEST_CASE(autoindex_lists_escaped_names) {
+    temp_tree t;
+    t.write("empty-dir/<b>.txt", "x");
+    worker::options o = opts_with();
+    o.autoindex = true;
+    worker::file_server files(t.root.string(), o);
+    file_request x;
+    BOOST_TEST(x.run(files, "/empty-dir/"));
+    BOOST_TEST(x.status() == 200u);
+    const std::string html = x.body();
+    BOOST_TEST(html.find("&lt;b&gt;.txt") != std::string::npos);
+    BOOST_TEST(html.find("href=\"%3Cb%3E.txt\"") != std::string::npos);
+    BOOST_TEST(html.find(t.base.string()) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(refuses_what_leaves_the_root) {
+    temp_tree t;
+    worker::file_server files(t.root.string(), opts_with());
+    file_request x;
+    BOOST_TEST(x.run(files, "/escape.txt"));
+    BOOST_TEST(x.status() == 403u);
+    BOOST_TEST(x.body().find("SECRET") == std::string::npos);
+    BOOST_TEST(x.run(files, "/escape-dir/secret.txt"));
+    BOOST_TEST(x.status() == 403u);
+    BOOST_TEST(x.run(files, "/inside.txt"));  // a symlink that stays inside is fine
+    BOOST_TEST(x.body() == "small file\n");
+    BOOST_TEST(x.run(files, "/../outside/secret.txt"));
+    BOOST_TEST(x.status() == 403u);
+    BOOST_TEST(!x.run(files, "/..%2foutside%2fsecret.txt"));  // not found: the router answers 404
+    BOOST_TEST(!x.run(files, "/missing.txt"));
+    BOOST_TEST(!x.run(files, "/small.txt/"));
+
+    worker::options on = opts_with();
+    on.follow_symlinks = true;
+    worker::file_server following(t.root.string(), on);
+    BOOST_TEST(x.run(following, "/escape.txt"));
+    BOOST_TEST(x.body() == "TOP SECRET\n");
+}
+
+BOOST_AUTO_TEST_CASE(precompressed_sibling_and_methods) {
+    temp_tree t;
+    worker::file_server files(t.root.string(), opts_with());
+    file_request x;
+    x.accept_encoding = "gzip, br";
+    BOOST_TEST(x.run(files, "/style.css"));
+    BOOST_TEST(x.body() == "gzipped bytes");
+    BOOST_TEST(x.header("Content-Encoding") == "gzip");
+    BOOST_TEST(x.header("Vary") == "Accept-Encoding");
+    BOOST_TEST(x.resp().content_type() == "text/css; charset=utf-8");
+    x.accept_encoding.clear();
+    BOOST_TEST(x.run(files, "/style.css"));
+    BOOST_TEST(x.body() == std::string(4000, 's'));
+    BOOST_TEST(x.header("Content-Encoding").empty());
+    BOOST_TEST(x.run(files, "/style.css", http::method::post));
+    BOOST_TEST(x.status() == 405u);
+    BOOST_TEST(x.header("Allow") == "GET, HEAD");
+}
+
+BOOST_AUTO_TEST_CASE(a_root_that_cannot_be_opened_throws_without_serving) {
+    BOOST_CHECK_THROW(worker::file_server("/nonexistent/ff-root", opts_with()), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

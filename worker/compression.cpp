@@ -1,0 +1,208 @@
+#include "worker/compression.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <climits>
+
+#include "http/field.hpp"
+#include "worker/log.hpp"
+
+namespace fastfork::worker {
+
+namespace {
+
+constexpr std::string_view ows = " \t";
+
+std::string_view trim(std::string_view s) noexcept {
+    const auto b = s.find_first_not_of(ows);
+    if (b == std::string_view::npos) return {};
+    const auto e = s.find_last_not_of(ows);
+    return s.substr(b, e - b + 1);
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
+    return s.size() >= prefix.size() && http::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+bool iends_with(std::string_view s, std::string_view suffix) noexcept {
+    return s.size() >= suffix.size() && http::iequals(s.substr(s.size() - suffix.size()), suffix);
+}
+
+// RFC 9110 §12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ). Returns -1 for
+// a malformed one, else the value in thousandths.
+int parse_qvalue(std::string_view v) noexcept {
+    if (v.empty() || v.size() > 5 || (v[0] != '0' && v[0] != '1')) return -1;
+    int q = (v[0] - '0') * 1000;
+    if (v.size() == 1) return q;
+    if (v[1] != '.') return -1;
+    int scale = 100;
+    for (std::size_t i = 2; i < v.size(); ++i, scale /= 10) {
+        if (v[i] < '0' || v[i] > '9') return -1;
+        q += (v[i] - '0') * scale;
+    }
+    return q > 1000 ? -1 : q;
+}
+
+// Media types that are text in all but name. Anything ending in +json or +xml is covered by
+// the suffix rule (RFC 6839) and needs no entry.
+constexpr std::string_view compressible_types[] = {
+    "application/json",
+    "application/javascript",
+    "application/x-javascript",
+    "application/ecmascript",
+    "application/xml",
+    "application/x-ndjson",
+    "application/wasm",
+    "application/x-yaml",
+    "application/yaml",
+    "application/vnd.ms-fontobject",
+    "font/ttf",
+    "font/otf",
+    "image/svg+xml",
+    "image/x-icon",
+    "image/vnd.microsoft.icon",
+    "image/bmp",
+};
+
+}  // namespace
+
+void compressor::stream_deleter::operator()(z_stream_s* s) const noexcept {
+    deflateEnd(s);
+    delete s;
+}
+
+compressor::compressor(const options& opts)
+    : enabled_(opts.gzip), level_(std::clamp(opts.gzip_level, 1, 9)), min_length_(opts.gzip_min_length) {}
+
+compressor::~compressor() = default;
+
+bool compressor::accepts_gzip(std::string_view value) noexcept {
+    int gzip_q = -1;  // not listed
+    int star_q = -1;
+    while (!value.empty()) {
+        const auto comma = value.find(',');
+        std::string_view element = value.substr(0, comma);
+        value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+        const auto semi = element.find(';');
+        const std::string_view coding = trim(element.substr(0, semi));
+        if (coding.empty()) continue;
+        int q = 1000;
+        if (semi != std::string_view::npos) {
+            // Parameters: only q is defined for Accept-Encoding.
+            std::string_view params = element.substr(semi + 1);
+            while (!params.empty()) {
+                const auto next = params.find(';');
+                const std::string_view p = trim(params.substr(0, next));
+                params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
+                const auto eq = p.find('=');
+                if (eq != std::string_view::npos && http::iequals(trim(p.substr(0, eq)), "q"))
+                    q = parse_qvalue(trim(p.substr(eq + 1)));
+            }
+            if (q < 0) continue;  // a malformed weight: ignore the element
+        }
+        if (http::iequals(coding, "gzip") || http::iequals(coding, "x-gzip"))
+            gzip_q = std::max(gzip_q, q);
+        else if (coding == "*")
+            star_q = std::max(star_q, q);
+    }
+    return gzip_q >= 0 ? gzip_q > 0 : star_q > 0;
+}
+
+bool compressor::is_compressible_type(std::string_view content_type) noexcept {
+    const std::string_view media = trim(content_type.substr(0, content_type.find(';')));
+    if (media.empty()) return false;
+    if (istarts_with(media, "text/")) return true;
+    if (iends_with(media, "+json") || iends_with(media, "+xml")) return true;
+    for (std::string_view t : compressible_types)
+        if (http::iequals(media, t)) return true;
+    return false;
+}
+
+std::string_view compressor::find_header(std::string_view lines, std::string_view name, bool& found) noexcept {
+    found = false;
+    while (!lines.empty()) {
+        const auto eol = lines.find("\r\n");
+        const std::string_view line = lines.substr(0, eol);
+        lines = eol == std::string_view::npos ? std::string_view() : lines.substr(eol + 2);
+        const auto colon = line.find(':');
+        if (colon == std::string_view::npos || !http::iequals(line.substr(0, colon), name)) continue;
+        found = true;
+        return trim(line.substr(colon + 1));
+    }
+    return {};
+}
+
+bool compressor::try_gzip(std::string_view in, std::string_view& result) {
+    result = {};
+    if (init_failed_ || in.size() >= UINT_MAX) return false;
+    if (!stream_) {
+        auto* s = new z_stream_s{};
+        // windowBits 15 + 16: a gzip wrapper (RFC 1952) instead of zlib's own (RFC 1950).
+        if (int rc = deflateInit2(s, level_, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY); rc != Z_OK) {
+            FF_LOG_ERROR("deflateInit2(level %d) failed: %d; gzip is off in this worker", level_, rc);
+            delete s;
+            init_failed_ = true;
+            return false;
+        }
+        stream_.reset(s);
+    } else if (deflateReset(stream_.get()) != Z_OK) {
+        return false;
+    }
+    z_stream_s& zs = *stream_;
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    out_.clear();
+    // Text usually shrinks to a fraction; output that reaches the input's size is not worth
+    // sending, which also bounds the buffer: it grows only until it holds the largest body seen.
+    const std::size_t limit = in.size();
+    out_.reserve(std::min<std::size_t>(limit, std::max<std::size_t>(in.size() / 2, 256)));
+    for (;;) {
+        const std::size_t space = std::min(out_.capacity(), limit) - out_.size();
+        if (space == 0) {
+            if (out_.size() >= limit) return false;
+            out_.reserve(std::min(limit, out_.capacity() * 2));
+            continue;
+        }
+        zs.next_out = reinterpret_cast<Bytef*>(out_.data() + out_.size());
+        zs.avail_out = static_cast<uInt>(space);
+        const int rc = deflate(&zs, Z_FINISH);
+        out_.commit(space - zs.avail_out);
+        if (rc == Z_STREAM_END) break;
+        if (rc != Z_OK && rc != Z_BUF_ERROR) return false;
+    }
+    if (out_.size() >= in.size()) return false;
+    result = out_.view();
+    return true;
+}
+
+bool compressor::maybe_compress(const http::request& req, http::response& resp) {
+    if (!enabled_) return false;
+    const std::string_view body = resp.body();
+    // Cheapest tests first: the benchmark routes fail the size test at once.
+    if (resp.status() != 200 || body.size() < min_length_ || body.size() == 0) return false;
+    if (!is_compressible_type(resp.content_type())) return false;
+    const std::string_view extra = resp.extra_headers();
+    bool found = false;
+    (void)find_header(extra, "Content-Encoding", found);
+    if (found) return false;
+    (void)find_header(extra, "Content-Range", found);
+    if (found) return false;
+    (void)find_header(extra, "ETag", found);
+    if (found) return false;
+    const std::string_view cache_control = find_header(extra, "Cache-Control", found);
+    for (std::size_t at = 0; found && at + 12 <= cache_control.size(); ++at)
+        if (http::iequals(cache_control.substr(at, 12), "no-transform")) return false;
+
+    // RFC 9110 §12.5.5: the response varies with Accept-Encoding whether or not this client
+    // gets the compressed form, so caches must key on it either way.
+    resp.add_header("Vary", "Accept-Encoding");
+    if (!accepts_gzip(req.headers.get(http::field::accept_encoding))) return false;
+    std::string_view gz;
+    if (!try_gzip(body, gz)) return false;
+    resp.set_body(gz);
+    resp.add_header("Content-Encoding", "gzip");
+    return true;
+}
+
+}  // namespace fastfork::worker
