@@ -6,6 +6,7 @@
 #include <climits>
 
 #include "http/field.hpp"
+#include "http/static_file.hpp"
 #include "worker/log.hpp"
 
 namespace fastfork::worker {
@@ -27,21 +28,6 @@ bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
 
 bool iends_with(std::string_view s, std::string_view suffix) noexcept {
     return s.size() >= suffix.size() && http::iequals(s.substr(s.size() - suffix.size()), suffix);
-}
-
-// RFC 9110 §12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ). Returns -1 for
-// a malformed one, else the value in thousandths.
-int parse_qvalue(std::string_view v) noexcept {
-    if (v.empty() || v.size() > 5 || (v[0] != '0' && v[0] != '1')) return -1;
-    int q = (v[0] - '0') * 1000;
-    if (v.size() == 1) return q;
-    if (v[1] != '.') return -1;
-    int scale = 100;
-    for (std::size_t i = 2; i < v.size(); ++i, scale /= 10) {
-        if (v[i] < '0' || v[i] > '9') return -1;
-        q += (v[i] - '0') * scale;
-    }
-    return q > 1000 ? -1 : q;
 }
 
 // Media types that are text in all but name. Anything ending in +json or +xml is covered by
@@ -78,35 +64,8 @@ compressor::compressor(const options& opts)
 compressor::~compressor() = default;
 
 bool compressor::accepts_gzip(std::string_view value) noexcept {
-    int gzip_q = -1;  // not listed
-    int star_q = -1;
-    while (!value.empty()) {
-        const auto comma = value.find(',');
-        std::string_view element = value.substr(0, comma);
-        value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
-        const auto semi = element.find(';');
-        const std::string_view coding = trim(element.substr(0, semi));
-        if (coding.empty()) continue;
-        int q = 1000;
-        if (semi != std::string_view::npos) {
-            // Parameters: only q is defined for Accept-Encoding.
-            std::string_view params = element.substr(semi + 1);
-            while (!params.empty()) {
-                const auto next = params.find(';');
-                const std::string_view p = trim(params.substr(0, next));
-                params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
-                const auto eq = p.find('=');
-                if (eq != std::string_view::npos && http::iequals(trim(p.substr(0, eq)), "q"))
-                    q = parse_qvalue(trim(p.substr(eq + 1)));
-            }
-            if (q < 0) continue;  // a malformed weight: ignore the element
-        }
-        if (http::iequals(coding, "gzip") || http::iequals(coding, "x-gzip"))
-            gzip_q = std::max(gzip_q, q);
-        else if (coding == "*")
-            star_q = std::max(star_q, q);
-    }
-    return gzip_q >= 0 ? gzip_q > 0 : star_q > 0;
+    // The same RFC 9110 §12.5.3 reading (q-values, "*", x-gzip) as for precompressed files.
+    return http::choose_coding(value, /*have_br=*/false, /*have_gzip=*/true) == http::content_coding::gzip;
 }
 
 bool compressor::is_compressible_type(std::string_view content_type) noexcept {
