@@ -21,12 +21,12 @@ struct request {
     http::method method = http::method::other;
     std::string_view method_name;  // the token as received
     std::string_view target;       // the request-target as received
-    std::string_view path;         // origin-form: target up to '?'; absolute-form: the path part ("/" if empty); else empty
-    std::string_view query;        // after '?', without it; empty when there is none
+    std::string_view path;   // origin-form: target up to '?'; absolute-form: the path part ("/" if empty); else empty
+    std::string_view query;  // after '?', without it; empty when there is none
     target_form form = target_form::origin;
     std::uint8_t version_minor = 1;  // HTTP/1.<minor>; only 0 and 1 are accepted
     http::headers headers;
-    std::string_view host;           // the Host field value (may be empty in HTTP/1.0)
+    std::string_view host;  // the Host field value (may be empty in HTTP/1.0)
     body_framing framing = body_framing::none;
     std::uint64_t content_length = 0;  // valid when framing == content_length
     bool keep_alive = true;            // after version defaults and the Connection field (RFC 9112 §9.3)

@@ -43,7 +43,8 @@ template <class T>
 std::string set_size(T& field, std::string_view v, std::uint64_t min, std::uint64_t max) {
     auto s = parse_size(v);
     if (!s) return "expected a size like \"4MiB\", \"64KiB\", \"512\"";
-    if (*s < min || *s > max) return "expected a size from " + std::to_string(min) + " to " + std::to_string(max) + " bytes";
+    if (*s < min || *s > max)
+        return "expected a size from " + std::to_string(min) + " to " + std::to_string(max) + " bytes";
     field = static_cast<T>(*s);
     return {};
 }
@@ -69,7 +70,9 @@ std::string set_route_path(std::string& field, std::string_view v) {
 
 // One route from the array form ({"prefix": …, "handler" | "root": …}) or the object form
 // ("prefix": "handler" or "prefix": {"handler" | "root": …}); `name` says which for messages.
-std::string parse_route(const std::string& name, const nlohmann::json& entry, const std::string* key_prefix,
+std::string parse_route(const std::string& name,
+                        const nlohmann::json& entry,
+                        const std::string* key_prefix,
                         worker::route_spec& out) {
     if (key_prefix) {
         out.prefix = *key_prefix;
@@ -98,7 +101,8 @@ std::string parse_route(const std::string& name, const nlohmann::json& entry, co
         if (!key_prefix && !has_prefix) return name + ": missing field \"prefix\"";
     }
     if (std::string why = worker::check_route_spec(out); !why.empty()) {
-        if (out.handler.find('/') != std::string::npos) why += "; a directory is given as {\"root\": \"" + out.handler + "\"}";
+        if (out.handler.find('/') != std::string::npos)
+            why += "; a directory is given as {\"root\": \"" + out.handler + "\"}";
         return name + ": " + why;
     }
     return {};
@@ -181,8 +185,9 @@ const std::vector<setting> all_settings = {
      }},
     {"name", "string", "the first listen port", "instance name: the stats segment is /dev/shm/fastfork.<name>",
      [](config& c, std::string_view v) -> std::string {
-         if (v.empty() || v.size() > 64 ||
-             !std::all_of(v.begin(), v.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'; }))
+         if (v.empty() || v.size() > 64 || !std::all_of(v.begin(), v.end(), [](char ch) {
+                 return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+             }))
              return "expected 1-64 characters of [A-Za-z0-9._-]";
          c.name = v;
          return {};
@@ -220,7 +225,8 @@ const std::vector<setting> all_settings = {
      [](config& c, std::string_view v) { return set_duration(c.worker.max_idle_worker_duration, v); }},
     {"max_connections", "count", "100000", "open connections per worker; beyond it: 503 and close",
      [](config& c, std::string_view v) { return set_count(c.worker.max_connections, v, 1, 1u << 24); }},
-    {"max_conns_per_ip", "count", "0", "open connections per client IP (IPv6: per /64) per worker; 0 = unlimited; beyond: 429",
+    {"max_conns_per_ip", "count", "0",
+     "open connections per client IP (IPv6: per /64) per worker; 0 = unlimited; beyond: 429",
      [](config& c, std::string_view v) { return set_count(c.worker.max_conns_per_ip, v, 0, 1u << 24); }},
     {"max_requests_per_conn", "count", "0", "requests on one connection, then Connection: close; 0 = unlimited",
      [](config& c, std::string_view v) { return set_count(c.worker.max_requests_per_conn, v, 0, ~0ull); }},
@@ -317,7 +323,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-const std::vector<setting>& settings() { return all_settings; }
+const std::vector<setting>& settings() {
+    return all_settings;
+}
 
 const setting* find_setting(std::string_view key) noexcept {
     for (const auto& s : all_settings)

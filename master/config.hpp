@@ -15,18 +15,18 @@ namespace fastfork::master {
 
 struct config {
     std::vector<std::string> listen{"0.0.0.0:8080"};  // one or more "host:port"
-    unsigned workers = 0;                              // 0 = one per online CPU ("auto")
-    bool cpu_affinity = false;                         // pin worker slot i to CPU i mod N
-    bool single_process = false;                       // serve in this process, no master (nginx: master_process off)
-    std::string name;                                  // shm segment /fastfork.<name>; default "<first port>"
-    std::string pid_file;                              // empty = none
-    std::string error_log;                             // empty = stderr
+    unsigned workers = 0;                             // 0 = one per online CPU ("auto")
+    bool cpu_affinity = false;                        // pin worker slot i to CPU i mod N
+    bool single_process = false;                      // serve in this process, no master (nginx: master_process off)
+    std::string name;                                 // shm segment /fastfork.<name>; default "<first port>"
+    std::string pid_file;                             // empty = none
+    std::string error_log;                            // empty = stderr
     std::string log_level = "info";
     int backlog = 4096;
-    worker::millis shutdown_timeout{30'000};           // graceful shutdown/drain deadline
-    worker::millis worker_timeout{30'000};             // heartbeat stall before SIGKILL
-    worker::millis reload_timeout{30'000};             // new generation must be ready within this
-    worker::options worker;                            // per-worker settings
+    worker::millis shutdown_timeout{30'000};  // graceful shutdown/drain deadline
+    worker::millis worker_timeout{30'000};    // heartbeat stall before SIGKILL
+    worker::millis reload_timeout{30'000};    // new generation must be ready within this
+    worker::options worker;                   // per-worker settings
 
     std::string source;  // the file it was read from, for messages and reloads; empty = none
 };
@@ -38,9 +38,9 @@ struct config_error {
 
 /// One documented setting. `parse` reads a textual value (from a flag, or a JSON scalar).
 struct setting {
-    std::string_view key;          // JSON key and, with dashes, the flag: header_timeout ↔ --header-timeout
-    std::string_view kind;         // "duration", "size", "count", "string", "bool", "list", "auto|count", "json"
-                                   // ("json": any JSON value; parse gets its text, a flag passes it as is)
+    std::string_view key;   // JSON key and, with dashes, the flag: header_timeout ↔ --header-timeout
+    std::string_view kind;  // "duration", "size", "count", "string", "bool", "list", "auto|count", "json"
+                            // ("json": any JSON value; parse gets its text, a flag passes it as is)
     std::string_view default_text;
     std::string_view doc;
     /// Applies `value`; returns an error reason (empty on success).

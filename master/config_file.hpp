@@ -14,7 +14,8 @@ namespace fastfork::master {
 [[nodiscard]] std::optional<config_error> load_config_file(const std::string& path, config& cfg);
 
 /// The same from text already read (`origin` names it in messages); used by tests.
-[[nodiscard]] std::optional<config_error> load_config_text(const std::string& text, const std::string& origin,
+[[nodiscard]] std::optional<config_error> load_config_text(const std::string& text,
+                                                           const std::string& origin,
                                                            config& cfg);
 
 }  // namespace fastfork::master

@@ -248,8 +248,8 @@ int master_process::run() {
             break;
         }
     }
-    FF_LOG_INFO("%u workers on %s (stats: /dev/shm/fastfork.%s)", worker_count_,
-                cfg_.listen.front().c_str(), name_.c_str());
+    FF_LOG_INFO("%u workers on %s (stats: /dev/shm/fastfork.%s)", worker_count_, cfg_.listen.front().c_str(),
+                name_.c_str());
     uv_run(&loop_, UV_RUN_DEFAULT);
 
     worker::close_loop(&loop_);
@@ -313,9 +313,8 @@ void master_process::tick() noexcept {
     const std::uint64_t now = monotonic_ms();
     // Readiness is published by each worker in its stats slot once it accepts.
     for (auto& w : workers_) {
-        if (!w.ready &&
-            segment_.get()->slots[w.slot].state.load(std::memory_order_acquire) ==
-                static_cast<std::uint32_t>(shm::worker_state::ready)) {
+        if (!w.ready && segment_.get()->slots[w.slot].state.load(std::memory_order_acquire) ==
+                            static_cast<std::uint32_t>(shm::worker_state::ready)) {
             w.ready = true;
         }
     }
@@ -394,8 +393,8 @@ void master_process::update_status(std::uint64_t now) noexcept {
     std::uint64_t requests = shm::get(segment_.get()->header.retired.requests);
     for (const auto& w : workers_) requests += shm::get(segment_.get()->slots[w.slot].counters.requests);
     char line[160];
-    std::snprintf(line, sizeof line, "%u/%u workers ready, generation %llu, %llu requests served", ready,
-                  worker_count_, static_cast<unsigned long long>(generation_), static_cast<unsigned long long>(requests));
+    std::snprintf(line, sizeof line, "%u/%u workers ready, generation %llu, %llu requests served", ready, worker_count_,
+                  static_cast<unsigned long long>(generation_), static_cast<unsigned long long>(requests));
     notifier_.status(line);
 }
 
@@ -459,7 +458,8 @@ void master_process::on_worker_exit(worker_proc w, int status) noexcept {
     if (fatal) {
         delay = max_backoff_ms;
     } else if (st.recent_exits.size() > 1) {
-        delay = std::min<std::uint64_t>(max_backoff_ms, 100ull << std::min<std::size_t>(st.recent_exits.size() - 2, 10));
+        delay =
+            std::min<std::uint64_t>(max_backoff_ms, 100ull << std::min<std::size_t>(st.recent_exits.size() - 2, 10));
     }
     FF_LOG_ERROR("worker %u (pid %d) exited unexpectedly: %s; restart %llu %s", w.index, static_cast<int>(w.pid),
                  describe_status(status).c_str(), static_cast<unsigned long long>(st.restarts),

@@ -46,8 +46,8 @@ private:
         pid_t pid = 0;
         unsigned index = 0;
         std::uint64_t generation = 0;
-        unsigned slot = 0;            // stats slot in shm
-        bool stopping = false;        // we told it to stop: its exit is expected
+        unsigned slot = 0;      // stats slot in shm
+        bool stopping = false;  // we told it to stop: its exit is expected
         bool ready = false;
         std::uint64_t started_ms = 0;
     };
@@ -102,15 +102,15 @@ private:
     sd_notifier notifier_;
     std::string name_;
     pid_t pid_ = 0;
-    unsigned worker_count_ = 0;             // configured now (SIGTTIN/SIGTTOU change it)
-    std::uint64_t generation_ = 1;          // the serving generation
+    unsigned worker_count_ = 0;                        // configured now (SIGTTIN/SIGTTOU change it)
+    std::uint64_t generation_ = 1;                     // the serving generation
     std::map<std::string, std::vector<int>> sockets_;  // address → fd per worker index
     std::vector<worker_proc> workers_;
     std::vector<index_state> indexes_;
     std::vector<unsigned> free_slots_;
     reload_state reload_;
     bool reload_again_ = false;
-    bool starting_ = true;                  // the first generation is not ready yet
+    bool starting_ = true;  // the first generation is not ready yet
     bool stopping_ = false;
     bool forced_ = false;
     int exit_code_ = 0;

@@ -49,9 +49,9 @@ void sd_notifier::reloading() noexcept {
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC, &ts);
     char msg[96];
-    int n = std::snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
-                          static_cast<unsigned long long>(ts.tv_sec) * 1'000'000ull +
-                              static_cast<unsigned long long>(ts.tv_nsec / 1000));
+    int n = std::snprintf(
+        msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
+        static_cast<unsigned long long>(ts.tv_sec) * 1'000'000ull + static_cast<unsigned long long>(ts.tv_nsec / 1000));
     notify(std::string_view(msg, static_cast<std::size_t>(n)));
 }
 

@@ -25,16 +25,16 @@ inline constexpr int worker_fatal_exit = 3;
 using worker_init = std::function<void()>;
 
 struct spawn_request {
-    unsigned index = 0;             // worker slot: whose listening sockets it serves
+    unsigned index = 0;  // worker slot: whose listening sockets it serves
     std::uint64_t generation = 0;
-    std::vector<int> listen_fds;    // this slot's sockets, one per listen address
+    std::vector<int> listen_fds;       // this slot's sockets, one per listen address
     shm::worker_slot* slot = nullptr;  // its stats slot (already reset by the caller)
     const config* cfg = nullptr;
     const Handler* handler = nullptr;
     const worker_init* init = nullptr;
-    int cpu = -1;                   // pin to this CPU, or -1
+    int cpu = -1;  // pin to this CPU, or -1
     pid_t master_pid = 0;
-    int log_fd = -1;                // the error log file, kept open (-1 = stderr)
+    int log_fd = -1;  // the error log file, kept open (-1 = stderr)
     /// The master's signal watchers. libuv keeps every process's uv_signal_t in one global tree
     /// that fork copies: the child must stop the master's entries, or its own uv_signal_start
     /// finds them, skips installing the handler, and SIGTERM kills it instead of draining.

@@ -32,8 +32,8 @@ public:
     [[nodiscard]] std::size_t pooled() const noexcept { return free_.size(); }
 
 private:
-    static constexpr std::size_t min_class_bits = 6;   // 64 B
-    static constexpr std::size_t class_count = 20;     // up to 32 MiB
+    static constexpr std::size_t min_class_bits = 6;  // 64 B
+    static constexpr std::size_t class_count = 20;    // up to 32 MiB
     static constexpr std::size_t calibrate_every = 42000;
 
     void calibrate() noexcept;

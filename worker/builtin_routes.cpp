@@ -46,8 +46,8 @@ void healthz_route(http::request_ctx& ctx, const server* srv) {
                           "{\"status\":\"ok\",\"pid\":%d,\"worker\":%u,\"generation\":%llu,\"draining\":%s,"
                           "\"fibers_live\":%zu,\"fibers_idle\":%zu,\"connections_active\":%llu,\"requests\":%llu}\n",
                           static_cast<int>(::getpid()), srv->opts().slot,
-                          static_cast<unsigned long long>(srv->opts().generation), srv->is_draining() ? "true" : "false",
-                          srv->fibers().live(), srv->fibers().idle(),
+                          static_cast<unsigned long long>(srv->opts().generation),
+                          srv->is_draining() ? "true" : "false", srv->fibers().live(), srv->fibers().idle(),
                           static_cast<unsigned long long>(shm::get(c.connections_active)),
                           static_cast<unsigned long long>(shm::get(c.requests)));
     } else {

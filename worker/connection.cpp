@@ -73,7 +73,9 @@ bool connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_stor
     return true;
 }
 
-void connection::refuse(unsigned status) noexcept { send_error_and_close(status); }
+void connection::refuse(unsigned status) noexcept {
+    send_error_and_close(status);
+}
 
 // ---------------------------------------------------------------- reading
 
@@ -263,7 +265,9 @@ void connection::start_fiber() noexcept {
 
 // ---------------------------------------------------------------- the request loop (on a fiber)
 
-void connection::serve_entry(void* self) { static_cast<connection*>(self)->serve(); }
+void connection::serve_entry(void* self) {
+    static_cast<connection*>(self)->serve();
+}
 
 void connection::serve() {
     try {
@@ -318,8 +322,7 @@ bool connection::serve_one() {
 
     // RFC 9110 §10.1.1: answer 100 only when the body has not started to arrive, and only to
     // HTTP/1.1 clients; a refusal is a final status and the body is never read.
-    if (req.expect_continue && req.framing != http::body_framing::none &&
-        in_->size() == rd_ + ex_->head_size) {
+    if (req.expect_continue && req.framing != http::body_framing::none && in_->size() == rd_ + ex_->head_size) {
         unsigned verdict = 100;
         if (req.framing == http::body_framing::content_length && req.content_length > srv_->opts_.limits.max_body)
             verdict = 413;  // known too large: do not invite an upload we would throw away
@@ -391,8 +394,8 @@ bool connection::serve_one() {
     record_latency();
     if (srv_->access_log_.is_enabled())
         log_access(resp.status(), http::has_file_payload(resp, wo) ? resp.body_file_length()
-                                  : wo.head_request                 ? 0
-                                                                    : resp.body().size());
+                                  : wo.head_request                ? 0
+                                                                   : resp.body().size());
     rd_ += ex_->head_size + body_in_place;
     views_live_ = false;
     if (http::has_file_payload(resp, wo) && !send_file_body(resp)) return false;
@@ -569,9 +572,8 @@ bool connection::send_file_body(const http::response& resp) noexcept {
         close_now();
         return false;
     }
-    const send_file_result r = send_file_all(*srv_->fibers_, *fiber_, fd, resp.body_file_fd(),
-                                             resp.body_file_offset(), resp.body_file_length(),
-                                             srv_->opts_.write_timeout);
+    const send_file_result r = send_file_all(*srv_->fibers_, *fiber_, fd, resp.body_file_fd(), resp.body_file_offset(),
+                                             resp.body_file_length(), srv_->opts_.write_timeout);
     shm::add(srv_->counters_->bytes_out, r.sent);
     if (r.error == 0) return true;
     if (r.error == ETIMEDOUT) shm::add(srv_->counters_->timeouts[static_cast<int>(shm::timeout_kind::write)]);
@@ -586,7 +588,9 @@ void connection::on_write_done(uv_write_t* req, int status) noexcept {
     if (self->waiting_write_ && self->phase_ == phase::busy) self->srv_->fibers_->resume(self->fiber_);
 }
 
-void connection::count_response(unsigned status) noexcept { shm::count_status(*srv_->counters_, status); }
+void connection::count_response(unsigned status) noexcept {
+    shm::count_status(*srv_->counters_, status);
+}
 
 void connection::count_parse_error(http::error err) noexcept {
     static_assert(static_cast<std::size_t>(http::error::body_too_large) < shm::parse_error_kinds,

@@ -64,7 +64,7 @@ private:
     void on_peer_gone(int status) noexcept;
     void parse_head() noexcept;
     void start_fiber() noexcept;
-    void serve();  // lets only Boost.Context's forced_unwind escape
+    void serve();      // lets only Boost.Context's forced_unwind escape
     bool serve_one();  // throws only bad_alloc; serve() catches
     enum class wait_result : std::uint8_t { ok, timeout, peer_gone };
     bool read_body(std::string_view& body, std::size_t& consumed_in_place) noexcept;
@@ -87,8 +87,8 @@ private:
     void set_nodelay() noexcept;
     void count_response(unsigned status) noexcept;
     void count_parse_error(http::error err) noexcept;
-    void mark_head_done() noexcept;   // latency starts: the request head is parsed
-    void record_latency() noexcept;   // latency ends: the response is serialized
+    void mark_head_done() noexcept;  // latency starts: the request head is parsed
+    void record_latency() noexcept;  // latency ends: the response is serialized
     bool grow_input(std::size_t min_free) noexcept;
 
     uv_tcp_t tcp_{};
@@ -101,17 +101,17 @@ private:
     std::uint64_t id_ = 0;
     std::uint64_t requests_ = 0;
     std::uint64_t ip_key_ = 0;
-    int peer_error_ = 0;           // UV_EOF or an error once the peer is gone
+    int peer_error_ = 0;  // UV_EOF or an error once the peer is gone
     phase phase_ = phase::idle;
-    bool reading_ = false;         // uv_read_start is in effect
-    bool waiting_input_ = false;   // the fiber is suspended in wait_input
-    bool waiting_write_ = false;   // the fiber is suspended until on_write_done
-    bool in_handler_ = false;      // request views are live: the read buffer must not move
-    bool views_live_ = false;      // a parsed head's views point into the buffer: it may grow (with
-                                   // rebase) but not be compacted
-    bool reading_body_ = false;    // the fiber waits for body bytes
-    bool timed_out_ = false;       // set by the sweep before resuming a waiting fiber
-    bool nodelay_ = false;         // TCP_NODELAY is set
+    bool reading_ = false;        // uv_read_start is in effect
+    bool waiting_input_ = false;  // the fiber is suspended in wait_input
+    bool waiting_write_ = false;  // the fiber is suspended until on_write_done
+    bool in_handler_ = false;     // request views are live: the read buffer must not move
+    bool views_live_ = false;     // a parsed head's views point into the buffer: it may grow (with
+                                  // rebase) but not be compacted
+    bool reading_body_ = false;   // the fiber waits for body bytes
+    bool timed_out_ = false;      // set by the sweep before resuming a waiting fiber
+    bool nodelay_ = false;        // TCP_NODELAY is set
     int write_status_ = 0;
     std::uint16_t peer_port_ = 0;
     std::uint8_t peer_family_ = 0;

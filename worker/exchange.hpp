@@ -22,8 +22,8 @@ struct exchange {
     http::parser parser;
     http::body_reader body_reader;
     http::request_ctx ctx;
-    http::byte_buffer body;       // decoded body when it could not be decoded in place
-    std::size_t head_size = 0;    // bytes of the head in the read buffer
+    http::byte_buffer body;          // decoded body when it could not be decoded in place
+    std::size_t head_size = 0;       // bytes of the head in the read buffer
     std::uint64_t head_done_ns = 0;  // uv_hrtime() when the head was parsed: latency's start
     uv_write_t write_req{};
 

@@ -54,7 +54,9 @@ void fiber::on_blocking_done(uv_work_t* req, int /*status*/) noexcept {
     self->pool_->resume(self);
 }
 
-void fiber::on_timer_closed(uv_handle_t* handle) noexcept { delete static_cast<fiber*>(handle->data); }
+void fiber::on_timer_closed(uv_handle_t* handle) noexcept {
+    delete static_cast<fiber*>(handle->data);
+}
 
 // ---------------------------------------------------------------- fiber_pool
 
@@ -67,7 +69,9 @@ fiber_pool::fiber_pool(uv_loop_t* loop, const options& opts, shm::worker_counter
     ready_.reserve(std::min<std::size_t>(concurrency_, 4096));
 }
 
-fiber_pool::~fiber_pool() { free_idle(); }
+fiber_pool::~fiber_pool() {
+    free_idle();
+}
 
 fiber* fiber_pool::create() noexcept {
     std::unique_ptr<fiber> f(new (std::nothrow) fiber());
@@ -75,8 +79,8 @@ fiber* fiber_pool::create() noexcept {
     f->pool_ = this;
     fiber* raw = f.get();
     try {
-        f->self_ = boost::context::fiber(
-            std::allocator_arg, pooled_stack{&stacks_}, [raw](boost::context::fiber&& caller) {
+        f->self_ =
+            boost::context::fiber(std::allocator_arg, pooled_stack{&stacks_}, [raw](boost::context::fiber&& caller) {
                 raw->caller_ = std::move(caller);
                 while (!raw->exiting_) {
                     // The task has its own top-level try (STYLE.md rule 2); only forced_unwind

@@ -110,7 +110,9 @@ listener::listener(uv_loop_t* loop, int fd, accept_cb cb, void* owner, shm::work
     open_handles_ = 2;
 }
 
-int listener::start() noexcept { return uv_poll_start(&poll_, UV_READABLE, on_readable); }
+int listener::start() noexcept {
+    return uv_poll_start(&poll_, UV_READABLE, on_readable);
+}
 
 void listener::on_readable(uv_poll_t* handle, int status, int /*events*/) noexcept {
     auto* self = static_cast<listener*>(handle->data);

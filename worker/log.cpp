@@ -16,8 +16,12 @@ char g_tag[32] = "fastfork";
 constexpr const char* level_names[] = {"alert", "error", "warn", "info", "debug"};
 }  // namespace
 
-void set_log_level(log_level level) noexcept { g_level = level; }
-log_level current_log_level() noexcept { return g_level; }
+void set_log_level(log_level level) noexcept {
+    g_level = level;
+}
+log_level current_log_level() noexcept {
+    return g_level;
+}
 
 bool try_parse_log_level(std::string_view name, log_level& out) noexcept {
     for (int i = 0; i < static_cast<int>(std::size(level_names)); ++i) {
@@ -28,8 +32,12 @@ bool try_parse_log_level(std::string_view name, log_level& out) noexcept {
     }
     return false;
 }
-void set_log_fd(int fd) noexcept { g_fd = fd; }
-int log_fd() noexcept { return g_fd; }
+void set_log_fd(int fd) noexcept {
+    g_fd = fd;
+}
+int log_fd() noexcept {
+    return g_fd;
+}
 
 bool reopen_log_file(const char* path) noexcept {
     int fd = ::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -44,7 +52,9 @@ bool reopen_log_file(const char* path) noexcept {
     return rc >= 0;
 }
 
-void set_log_tag(const char* tag) noexcept { std::snprintf(g_tag, sizeof g_tag, "%s", tag); }
+void set_log_tag(const char* tag) noexcept {
+    std::snprintf(g_tag, sizeof g_tag, "%s", tag);
+}
 
 void log_line(log_level level, const char* fmt, ...) noexcept {
     char line[1024];

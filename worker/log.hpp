@@ -29,10 +29,10 @@ void log_line(log_level level, const char* fmt, ...) noexcept __attribute__((for
 
 }  // namespace fastfork::worker
 
-#define FF_LOG_AT(level, ...)                                                                        \
-    do {                                                                                             \
-        if (static_cast<int>(level) <= static_cast<int>(::fastfork::worker::current_log_level()))    \
-            ::fastfork::worker::log_line(level, __VA_ARGS__);                                        \
+#define FF_LOG_AT(level, ...)                                                                     \
+    do {                                                                                          \
+        if (static_cast<int>(level) <= static_cast<int>(::fastfork::worker::current_log_level())) \
+            ::fastfork::worker::log_line(level, __VA_ARGS__);                                     \
     } while (0)
 #define FF_LOG_ALERT(...) FF_LOG_AT(::fastfork::worker::log_level::alert, __VA_ARGS__)
 #define FF_LOG_ERROR(...) FF_LOG_AT(::fastfork::worker::log_level::error, __VA_ARGS__)
@@ -41,14 +41,13 @@ void log_line(log_level level, const char* fmt, ...) noexcept __attribute__((for
 #define FF_LOG_DEBUG(...) FF_LOG_AT(::fastfork::worker::log_level::debug, __VA_ARGS__)
 
 /// Always-checked invariant: logs and aborts (never throws: it may run inside a libuv callback).
-#define FF_INVARIANT(cond, msg)                                                                      \
-    do {                                                                                             \
-        if (!(cond)) {                                                                               \
-            ::fastfork::worker::log_line(::fastfork::worker::log_level::alert,                       \
-                                         "invariant failed at %s:%d: %s (%s)", __FILE__, __LINE__,   \
-                                         #cond, msg);                                                \
-            __builtin_trap();                                                                        \
-        }                                                                                            \
+#define FF_INVARIANT(cond, msg)                                                                                      \
+    do {                                                                                                             \
+        if (!(cond)) {                                                                                               \
+            ::fastfork::worker::log_line(::fastfork::worker::log_level::alert, "invariant failed at %s:%d: %s (%s)", \
+                                         __FILE__, __LINE__, #cond, msg);                                            \
+            __builtin_trap();                                                                                        \
+        }                                                                                                            \
     } while (0)
 #ifdef NDEBUG
 #define FF_ASSERT(cond) ((void)0)

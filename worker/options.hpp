@@ -27,14 +27,14 @@ enum class log_format : std::uint8_t { combined, json };
 
 struct options {
     // ---- goroutine-style worker pool (fasthttp: Concurrency, MaxIdleWorkerDuration) ----
-    std::size_t concurrency = 256 * 1024;        // fibers at most; a request finding none gets 503
-    std::size_t stack_size = 64 * 1024;          // bytes per fiber stack, plus one guard page
-    millis max_idle_worker_duration{10'000};     // an idle fiber older than this is freed
+    std::size_t concurrency = 256 * 1024;     // fibers at most; a request finding none gets 503
+    std::size_t stack_size = 64 * 1024;       // bytes per fiber stack, plus one guard page
+    millis max_idle_worker_duration{10'000};  // an idle fiber older than this is freed
 
     // ---- admission ----
-    std::size_t max_connections = 100'000;       // open connections per worker; over it: 503 and close
-    std::size_t max_conns_per_ip = 0;            // 0 = unlimited; over it: 429 and close
-    std::uint64_t max_requests_per_conn = 0;     // 0 = unlimited; the last one gets Connection: close
+    std::size_t max_connections = 100'000;    // open connections per worker; over it: 503 and close
+    std::size_t max_conns_per_ip = 0;         // 0 = unlimited; over it: 429 and close
+    std::uint64_t max_requests_per_conn = 0;  // 0 = unlimited; the last one gets Connection: close
 
     // ---- timeouts ----
     millis header_timeout{10'000};   // from the first byte of a request to the end of its head → 408
@@ -46,7 +46,7 @@ struct options {
 
     // ---- protocol ----
     http::limits limits;
-    bool normalize_header_names = true;  // content-type → Content-Type (fasthttp default)
+    bool normalize_header_names = true;    // content-type → Content-Type (fasthttp default)
     std::string server_name = "fastfork";  // Server header; empty = not sent
     std::size_t read_buffer_size = 4096;   // initial read buffer; grows up to limits.max_head for the head
 
@@ -58,7 +58,7 @@ struct options {
     std::vector<route_spec> routes;  // empty = the default table (worker/router.hpp default_routes)
 
     // ---- access log (worker/access_log.cpp) ----
-    std::string access_log;                          // file, opened O_APPEND by each worker; empty = off
+    std::string access_log;  // file, opened O_APPEND by each worker; empty = off
     log_format access_log_format = log_format::combined;
 
     // ---- gzip of dynamic responses (worker/compression.cpp) ----
@@ -75,7 +75,7 @@ struct options {
     millis open_file_cache_ttl{1'000};        // a cached entry is re-checked on disk after this
 
     // ---- identity ----
-    unsigned slot = 0;           // worker slot number (names the worker in /healthz)
+    unsigned slot = 0;  // worker slot number (names the worker in /healthz)
     std::uint64_t generation = 0;
 };
 

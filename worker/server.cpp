@@ -17,7 +17,9 @@ namespace fastfork::worker {
 namespace {
 constexpr std::size_t connection_slab = 256;
 
-std::uint64_t ms(millis m) noexcept { return static_cast<std::uint64_t>(m.count() < 0 ? 0 : m.count()); }
+std::uint64_t ms(millis m) noexcept {
+    return static_cast<std::uint64_t>(m.count() < 0 ? 0 : m.count());
+}
 }  // namespace
 
 server::server(const options& opts, handler h, shm::worker_counters* counters, shm::latency_histogram* latency)
@@ -40,7 +42,8 @@ server::server(const options& opts, handler h, shm::worker_counters* counters, s
         throw std::runtime_error("open(access_log " + opts_.access_log + ") failed: " + std::strerror(errno));
     // A fresh loop in the process that runs it: a loop inherited through fork shares its epoll
     // instance with the parent (libuv docs/src/loop.rst, uv_loop_fork).
-    if (int rc = uv_loop_init(&loop_); rc != 0) throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(rc));
+    if (int rc = uv_loop_init(&loop_); rc != 0)
+        throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(rc));
     fibers_ = std::make_unique<fiber_pool>(&loop_, opts_, *counters_);
     uv_timer_init(&loop_, &sweep_timer_);
     sweep_timer_.data = this;
@@ -59,7 +62,9 @@ server::~server() {
     close_loop(&loop_);
 }
 
-void server::add_listener(int fd) { listeners_.push_back(std::make_unique<listener>(&loop_, fd, on_accept, this, *counters_)); }
+void server::add_listener(int fd) {
+    listeners_.push_back(std::make_unique<listener>(&loop_, fd, on_accept, this, *counters_));
+}
 
 exit_reason server::run(bool ignore_sigint) {
     // Writes to a peer that has gone must fail with EPIPE, not kill the worker.
@@ -79,9 +84,9 @@ exit_reason server::run(bool ignore_sigint) {
         }
     }
     // One sweep timer serves every timeout list; its period bounds how late a timeout fires.
-    std::uint64_t shortest = std::min({header_wait_.timeout(), idle_wait_.timeout(), body_wait_.timeout(),
-                                       write_wait_.timeout(), linger_wait_.timeout(),
-                                       ms(opts_.max_idle_worker_duration), ms(opts_.drain_idle_grace)});
+    std::uint64_t shortest =
+        std::min({header_wait_.timeout(), idle_wait_.timeout(), body_wait_.timeout(), write_wait_.timeout(),
+                  linger_wait_.timeout(), ms(opts_.max_idle_worker_duration), ms(opts_.drain_idle_grace)});
     std::uint64_t period = std::clamp<std::uint64_t>(shortest / 4, 10, 250);
     uv_timer_start(&sweep_timer_, on_sweep, period, period);
     current_ = this;
@@ -186,7 +191,9 @@ void server::release_connection(connection* c) noexcept {
     maybe_finish_drain();
 }
 
-std::string_view server::http_date() noexcept { return date_.get(std::time(nullptr)); }
+std::string_view server::http_date() noexcept {
+    return date_.get(std::time(nullptr));
+}
 
 // ---------------------------------------------------------------- timeouts and drain
 
@@ -203,8 +210,8 @@ void server::sweep() noexcept {
     }
     // While draining, an idle keep-alive connection gets only a short grace: long enough that a
     // client which just got a response and is sending its next request is not cut mid-flight.
-    const std::uint64_t idle_limit = draining_ ? std::min(idle_wait_.timeout(), ms(opts_.drain_idle_grace))
-                                               : idle_wait_.timeout();
+    const std::uint64_t idle_limit =
+        draining_ ? std::min(idle_wait_.timeout(), ms(opts_.drain_idle_grace)) : idle_wait_.timeout();
     while (timeout_hook* h = idle_wait_.older_than(now, idle_limit)) connection::from_hook(h)->on_timeout(idle_wait_);
     if (draining_) {
         // Connected but silent: nothing is in flight, so the same grace applies.

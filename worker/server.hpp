@@ -44,7 +44,9 @@ public:
     /// `counters` and `latency` are the stats slot this worker writes (in shm under a master);
     /// nullptr = a private one (`fastfork --single-process`). Opens opts.access_log when set;
     /// throws std::runtime_error when it cannot (the worker cannot start).
-    server(const options& opts, handler h, shm::worker_counters* counters = nullptr,
+    server(const options& opts,
+           handler h,
+           shm::worker_counters* counters = nullptr,
            shm::latency_histogram* latency = nullptr);
     ~server();
     server(const server&) = delete;
@@ -92,7 +94,6 @@ public:
 private:
     friend class connection;
 
-
     static void on_accept(void* owner, int fd, const sockaddr_storage& peer) noexcept;
     static void on_sweep(uv_timer_t* timer) noexcept;
     static void on_signal(uv_signal_t* handle, int signum) noexcept;
@@ -129,11 +130,11 @@ private:
     uv_signal_t sig_term_{}, sig_quit_{}, sig_int_{}, sig_usr1_{};
 
     // Connections, by what they wait for (each list has one timeout; see timeout_list.hpp).
-    timeout_list header_wait_;   // request head incomplete (incl. fresh connections)
-    timeout_list idle_wait_;     // keep-alive, nothing in flight
-    timeout_list body_wait_;     // a fiber waits for body bytes
-    timeout_list write_wait_;    // a fiber waits for a write to drain
-    timeout_list linger_wait_;   // we sent FIN and discard input until the peer's FIN
+    timeout_list header_wait_;  // request head incomplete (incl. fresh connections)
+    timeout_list idle_wait_;    // keep-alive, nothing in flight
+    timeout_list body_wait_;    // a fiber waits for body bytes
+    timeout_list write_wait_;   // a fiber waits for a write to drain
+    timeout_list linger_wait_;  // we sent FIN and discard input until the peer's FIN
     std::vector<connection*> free_connections_;
     std::vector<std::unique_ptr<connection[]>> connection_slabs_;
     std::unordered_map<std::uint64_t, std::uint32_t> per_ip_;  // only with max_conns_per_ip

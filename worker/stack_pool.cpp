@@ -38,8 +38,8 @@ boost::context::stack_context stack_pool::allocate() {
     } else {
         // MAP_NORESERVE: pages are committed only when touched, so a 64 KiB stack whose handler
         // uses 8 KiB costs 8 KiB of memory.
-        base = ::mmap(nullptr, mapping_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                      -1, 0);
+        base =
+            ::mmap(nullptr, mapping_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (base == MAP_FAILED) {
             FF_LOG_ERROR("mmap(%zu) for a fiber stack failed: %s", mapping_size_, std::strerror(errno));
             throw std::bad_alloc();

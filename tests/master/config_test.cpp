@@ -95,8 +95,9 @@ BOOST_AUTO_TEST_CASE(routes_take_an_array_or_an_object) {
 }
 
 BOOST_AUTO_TEST_CASE(route_errors_name_the_route_the_field_and_the_value_position) {
-    std::string e = error_of("{\n  \"workers\": 1,\n  \"routes\": [{\"prefix\": \"/\", \"root\": \".\"},\n"
-                             "    {\"prefix\": \"/x\", \"handler\": \"plaintxt\"}]\n}");
+    std::string e = error_of(
+        "{\n  \"workers\": 1,\n  \"routes\": [{\"prefix\": \"/\", \"root\": \".\"},\n"
+        "    {\"prefix\": \"/x\", \"handler\": \"plaintxt\"}]\n}");
     BOOST_CHECK_MESSAGE(e.find("f.json:3:13: key \"routes\": route 1: field \"handler\": unknown handler "
                                "\"plaintxt\"") == 0,
                         e);

@@ -116,7 +116,8 @@ struct blocker {
 };
 void blocking_task(void* arg) {
     auto* b = static_cast<blocker*>(arg);
-    worker::fiber_pool::current()->run_blocking([](void* p) { static_cast<blocker*>(p)->ran_on = std::this_thread::get_id(); }, b);
+    worker::fiber_pool::current()->run_blocking(
+        [](void* p) { static_cast<blocker*>(p)->ran_on = std::this_thread::get_id(); }, b);
     b->done = true;
 }
 }  // namespace

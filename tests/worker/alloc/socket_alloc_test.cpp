@@ -28,7 +28,8 @@ std::atomic<unsigned long> g_allocations{0};
 thread_local bool t_is_server = false;
 
 inline void note_allocation() noexcept {
-    if (t_is_server && g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (t_is_server && g_counting.load(std::memory_order_relaxed))
+        g_allocations.fetch_add(1, std::memory_order_relaxed);
 }
 }  // namespace
 
@@ -50,7 +51,9 @@ extern "C" void* realloc(void* p, std::size_t n) {
     note_allocation();
     return __libc_realloc(p, n);
 }
-extern "C" void free(void* p) { __libc_free(p); }
+extern "C" void free(void* p) {
+    __libc_free(p);
+}
 #define FF_COUNTS_MALLOC 1
 #endif
 
@@ -64,8 +67,12 @@ void* operator new(std::size_t n) {
     if (!p) throw std::bad_alloc();
     return p;
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
 
 namespace {
 
@@ -111,7 +118,8 @@ struct running_server {
     std::thread thread;
     std::uint16_t port = 0;
 
-    running_server() : running_server(worker::options{}, [](http::request_ctx& ctx) { worker::builtin_routes{}(ctx); }) {}
+    running_server()
+        : running_server(worker::options{}, [](http::request_ctx& ctx) { worker::builtin_routes{}(ctx); }) {}
 
     running_server(worker::options o, worker::handler h) {
         worker::listen_address a;
