@@ -26,7 +26,7 @@ build: deps $(BUILD)/CMakeCache.txt
 run: build
 	exec $(BUILD)/master/fastfork $(ARGS)
 
-# The whole suite: release build (unit + integration), the ASan+UBSan build, then each fuzzer.
+# The whole suite: release build (unit + integration), the same under ASan+UBSan, then each fuzzer.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j 1
 	$(MAKE) --no-print-directory asan-test
@@ -37,7 +37,7 @@ asan-test: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFF_SANITIZE="address;undefined" -DFF_TEST_TIMEOUT_MULTIPLIER=4
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_stack_use_after_return=0:detect_leaks=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 1 -L unit
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 1 -L 'unit|integration'
 
 # libFuzzer targets under ASan+UBSan (clang). `make test` runs each for FUZZ_SECONDS when clang exists.
 $(FUZZ_BUILD)/CMakeCache.txt:
