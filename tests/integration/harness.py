@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import weakref
@@ -594,6 +595,31 @@ def run_connections(port, scripts, timeout=10.0, connect_timeout=None):
         sel.close()
     return results
 
+
+
+class BackgroundConnections(threading.Thread):
+    """run_connections(port, scripts, timeout) in a thread: .results (or .exc) once joined."""
+
+    def __init__(self, port, scripts, timeout):
+        super().__init__(daemon=True)
+        self.args = (port, scripts, timeout)
+        self.results = None
+        self.exc = None
+
+    def run(self):
+        try:
+            self.results = run_connections(*self.args)
+        except BaseException as e:  # noqa: BLE001 - re-raised by the test thread
+            self.exc = e
+
+    def finish(self, timeout):
+        """Joins within `timeout` (scaled), re-raises the thread's error, returns the results."""
+        self.join(scaled(timeout))
+        if self.is_alive():
+            raise AssertionError("client thread still running after %.1f s" % scaled(timeout))
+        if self.exc:
+            raise self.exc
+        return self.results
 
 def _next_batch(st):
     """Queue the next batch of a connection; True when the script is finished."""

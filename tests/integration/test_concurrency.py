@@ -7,7 +7,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ServerProcess, http_get, main, raise_nofile_limit, read_response,  # noqa: E402
+from harness import (BackgroundConnections, ServerProcess, http_get, main, raise_nofile_limit, read_response,  # noqa: E402
                      read_until_close, request_bytes, run_connections, scaled, send_raw)
 
 
@@ -21,30 +21,6 @@ def summarize(results):
         elif len(failures) < 5:
             failures.append("conn %d: error=%s statuses=%s" % (r.index, r.error, [x.status for x in r.responses]))
     return ok, failures
-
-
-class Background(threading.Thread):
-    """run_connections in a thread; .results once joined."""
-
-    def __init__(self, port, scripts, timeout):
-        super().__init__(daemon=True)
-        self.args = (port, scripts, timeout)
-        self.results = None
-        self.exc = None
-
-    def run(self):
-        try:
-            self.results = run_connections(*self.args)
-        except BaseException as e:  # reported by the test thread
-            self.exc = e
-
-    def finish(self, timeout):
-        self.join(scaled(timeout))
-        if self.is_alive():
-            raise AssertionError("client thread still running after %.1f s" % scaled(timeout))
-        if self.exc:
-            raise self.exc
-        return self.results
 
 
 class ManySleepers(unittest.TestCase):
@@ -73,7 +49,7 @@ class ManySleepers(unittest.TestCase):
     def test_concurrency_cap_answers_503(self):
         with ServerProcess(["--concurrency", "10"]) as srv:
             time.sleep(0.1)  # the readiness probe's fiber is idle again, and reusable
-            sleepers = Background(srv.port, [[(request_bytes("/sleep?ms=2000"), 1)]] * 10, timeout=15)
+            sleepers = BackgroundConnections(srv.port, [[(request_bytes("/sleep?ms=2000"), 1)]] * 10, timeout=15)
             sleepers.start()
             time.sleep(0.7)  # all ten are in their handlers by now
             with send_raw(srv.port, request_bytes("/plaintext")) as s:

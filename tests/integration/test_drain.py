@@ -9,22 +9,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ServerProcess, main, read_response, read_until_close, request_bytes,  # noqa: E402
+from harness import (BackgroundConnections, ServerProcess, main, read_response, read_until_close, request_bytes,  # noqa: E402
                      run_connections, scaled, send_raw)
-
-
-class ClientThread(threading.Thread):
-    def __init__(self, port, scripts, timeout):
-        super().__init__(daemon=True)
-        self.args = (port, scripts, timeout)
-        self.results = None
-        self.exc = None
-
-    def run(self):
-        try:
-            self.results = run_connections(*self.args)
-        except BaseException as e:
-            self.exc = e
 
 
 def refused_within(port, seconds):
@@ -46,7 +32,7 @@ def refused_within(port, seconds):
 class Drain(unittest.TestCase):
     def test_sigterm_finishes_in_flight_requests(self):
         with ServerProcess() as srv:
-            clients = ClientThread(srv.port, [[(request_bytes("/sleep?ms=1000"), 1)]] * 20, timeout=10)
+            clients = BackgroundConnections(srv.port, [[(request_bytes("/sleep?ms=1000"), 1)]] * 20, timeout=10)
             clients.start()
             time.sleep(0.3)  # all twenty are sleeping in their handlers
             t0 = time.monotonic()

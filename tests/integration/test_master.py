@@ -20,7 +20,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FASTFORK_BIN, http_get, main, raise_nofile_limit, request_bytes,  # noqa: E402
+from harness import (BackgroundConnections, FASTFORK_BIN, http_get, main, raise_nofile_limit, request_bytes,  # noqa: E402
                      run_connections, scaled)
 from master_harness import (HELLO, TEST_APP, MasterProcess, NotifySocket, Wrk, children, healthz,  # noqa: E402
                             listen_inodes, listening_sockets_held, socket_inodes, wait_for)
@@ -73,20 +73,6 @@ class LoadLoop(threading.Thread):
     def stop(self):
         self._halt.set()
         self.join(scaled(10))
-
-
-class ClientThread(threading.Thread):
-    def __init__(self, port, scripts, timeout):
-        super().__init__(daemon=True)
-        self.args = (port, scripts, timeout)
-        self.results = None
-        self.exc = None
-
-    def run(self):
-        try:
-            self.results = run_connections(*self.args)
-        except BaseException as e:  # noqa: BLE001 - re-raised in the test thread
-            self.exc = e
 
 
 def setUpModule():
@@ -315,7 +301,7 @@ class Reload(unittest.TestCase):
 class Shutdown(unittest.TestCase):
     def test_sigterm_finishes_fifty_in_flight_requests(self):
         with MasterProcess(["--shutdown-timeout", "5s"], workers=2) as m:
-            clients = ClientThread(m.port, [[(request_bytes("/sleep?ms=1000"), 1)]] * 50, timeout=15)
+            clients = BackgroundConnections(m.port, [[(request_bytes("/sleep?ms=1000"), 1)]] * 50, timeout=15)
             clients.start()
             wait_for(lambda: sum(s["counters"]["connections_active"] for s in m.slots()) >= 50, 3.0,
                      what="50 open connections")
