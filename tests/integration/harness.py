@@ -105,7 +105,22 @@ class ServerError(AssertionError):
     pass
 
 
-class ServerProcess:
+class ManagedProcess:
+    """A `with` block around a server: start() on entry; on exit stop(), which returns a problem
+    description (or None), and the block fails with it unless it already failed."""
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        problem = self.stop()
+        if problem and exc_type is None:
+            raise ServerError(problem)
+        return False
+
+
+class ServerProcess(ManagedProcess):
     """`with ServerProcess(["--concurrency", "10"]) as srv:` runs `fastfork --single-process`.
 
     srv.port, srv.pid, srv.proc; srv.returncode once it has exited. On exit from the block the
@@ -127,18 +142,6 @@ class ServerProcess:
         self.signalled = False  # the test (or teardown) sent a signal: an exit is expected
         self._log = None
         self._log_text = None
-
-    # -- lifecycle
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        problem = self.stop()
-        if problem and exc_type is None:
-            raise ServerError(problem)
-        return False
 
     def start(self):
         if not os.path.exists(FASTFORK_BIN):

@@ -24,7 +24,7 @@ import tempfile
 import time
 import unittest
 
-from harness import FASTFORK_BIN, ServerError, free_port, http_get, scaled
+from harness import FASTFORK_BIN, ManagedProcess, ServerError, free_port, http_get, scaled
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(FASTFORK_BIN)), ".."))
@@ -316,7 +316,7 @@ atexit.register(_kill_seen_workers)
 atexit.register(_kill_live_processes)  # atexit runs in reverse: the masters go first
 
 
-class MasterProcess:
+class MasterProcess(ManagedProcess):
     """`with MasterProcess(["--workers", "3"]) as m:` runs a master with its workers.
 
     `binary` defaults to fastfork; `config` (a dict) is written to m.config_path and passed
@@ -350,18 +350,6 @@ class MasterProcess:
         self.config_path = os.path.join(self.tmpdir, "fastfork.json")
         self._log = None
         self._log_text = None
-
-    # -- lifecycle
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        problem = self.stop()
-        if problem and exc_type is None:
-            raise ServerError(problem)
-        return False
 
     def command(self):
         cmd = [_alias(self.binary)]

@@ -13,21 +13,11 @@
 #include <vector>
 
 #include "http/parser.hpp"
+#include "tests/worker/parsed_request.hpp"
 
 using namespace fastfork;
 
 namespace {
-
-// A parsed request, as the connection has it when it logs: views into `bytes`.
-struct parsed {
-    std::string bytes;
-    http::parser p;
-    explicit parsed(std::string raw) : bytes(std::move(raw)) {
-        auto r = p.feed(bytes.data(), bytes.size());
-        BOOST_REQUIRE(r.state == http::parser::state::done);
-    }
-    const http::request* get() const { return &p.get(); }
-};
 
 worker::access_time fixed_time() {
     worker::access_time t;
@@ -75,16 +65,16 @@ BOOST_AUTO_TEST_CASE(formats_the_time_in_both_forms) {
 }
 
 BOOST_AUTO_TEST_CASE(combined_line_has_every_field) {
-    parsed req("GET /a/b?c=1 HTTP/1.1\r\nHost: x\r\nReferer: http://r/\r\nUser-Agent: curl/7.88\r\n\r\n");
-    worker::access_entry e{"127.0.0.1", req.get(), 200, 13, 42};
+    test::parsed_request req("GET /a/b?c=1 HTTP/1.1\r\nHost: x\r\nReferer: http://r/\r\nUser-Agent: curl/7.88\r\n\r\n");
+    worker::access_entry e{"127.0.0.1", &req.get(), 200, 13, 42};
     BOOST_CHECK_EQUAL(line(worker::log_format::combined, e),
                       "127.0.0.1 - - [10/Oct/2000:20:55:36 +0000] \"GET /a/b?c=1 HTTP/1.1\" 200 13 \"http://r/\" "
                       "\"curl/7.88\"\n");
 }
 
 BOOST_AUTO_TEST_CASE(combined_line_without_headers_or_request) {
-    parsed req("HEAD / HTTP/1.0\r\n\r\n");
-    worker::access_entry e{"::1", req.get(), 304, 0, 0};
+    test::parsed_request req("HEAD / HTTP/1.0\r\n\r\n");
+    worker::access_entry e{"::1", &req.get(), 304, 0, 0};
     BOOST_CHECK_EQUAL(line(worker::log_format::combined, e),
                       "::1 - - [10/Oct/2000:20:55:36 +0000] \"HEAD / HTTP/1.0\" 304 0 \"-\" \"-\"\n");
     worker::access_entry bad{"10.0.0.1", nullptr, 400, 16, 0};
@@ -93,16 +83,17 @@ BOOST_AUTO_TEST_CASE(combined_line_without_headers_or_request) {
 }
 
 BOOST_AUTO_TEST_CASE(combined_line_escapes_quotes_backslashes_and_bytes_outside_ascii) {
-    parsed req("GET /x HTTP/1.1\r\nHost: x\r\nUser-Agent: a\"b\\c\xc3\xa9\tz\r\n\r\n");
-    worker::access_entry e{"1.2.3.4", req.get(), 200, 1, 0};
+    test::parsed_request req("GET /x HTTP/1.1\r\nHost: x\r\nUser-Agent: a\"b\\c\xc3\xa9\tz\r\n\r\n");
+    worker::access_entry e{"1.2.3.4", &req.get(), 200, 1, 0};
     std::string l = line(worker::log_format::combined, e);
     BOOST_CHECK_MESSAGE(l.find("\"a\\x22b\\x5cc\\xc3\\xa9\\x09z\"\n") != std::string::npos, l);
     BOOST_CHECK_EQUAL(count_lines(l), 1u);
 }
 
 BOOST_AUTO_TEST_CASE(json_line_parses_with_stable_keys_in_order) {
-    parsed req("POST /api?q=%22x%22 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nUser-Agent: t\"\xff\tz\r\n\r\n");
-    worker::access_entry e{"127.0.0.1", req.get(), 201, 7, 1234};
+    test::parsed_request req(
+        "POST /api?q=%22x%22 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nUser-Agent: t\"\xff\tz\r\n\r\n");
+    worker::access_entry e{"127.0.0.1", &req.get(), 201, 7, 1234};
     std::string l = line(worker::log_format::json, e, 5);
     BOOST_REQUIRE_EQUAL(l.back(), '\n');
     BOOST_CHECK_EQUAL(count_lines(l), 1u);
@@ -149,17 +140,17 @@ BOOST_AUTO_TEST_CASE(logger_buffers_until_flush_and_writes_whole_lines) {
     const std::string path = dir.path + "/access.log";
     worker::access_logger log;
     BOOST_CHECK(!log.is_enabled());
-    parsed req("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
-    log.record({"127.0.0.1", req.get(), 200, 13, 1});  // off: nothing happens
+    test::parsed_request req("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+    log.record({"127.0.0.1", &req.get(), 200, 13, 1});  // off: nothing happens
     BOOST_REQUIRE(log.try_open(path, worker::log_format::combined, 0));
     BOOST_CHECK(log.is_enabled());
-    for (int i = 0; i < 100; ++i) log.record({"127.0.0.1", req.get(), 200, 13, 1});
+    for (int i = 0; i < 100; ++i) log.record({"127.0.0.1", &req.get(), 200, 13, 1});
     BOOST_CHECK_EQUAL(read_file(path), "");  // buffered, not written yet
     BOOST_CHECK_GT(log.buffered(), 0u);
     log.tick(worker::access_logger::flush_interval_ms);  // the sweep's tick, half a second in
     BOOST_CHECK_EQUAL(log.buffered(), 0u);
     BOOST_CHECK_EQUAL(count_lines(read_file(path)), 100u);
-    log.record({"127.0.0.1", req.get(), 200, 13, 1});
+    log.record({"127.0.0.1", &req.get(), 200, 13, 1});
     log.tick(worker::access_logger::flush_interval_ms + 1);  // too soon after the last flush
     BOOST_CHECK_EQUAL(log.buffered() > 0, true);
     log.close();  // flushes
@@ -172,10 +163,10 @@ BOOST_AUTO_TEST_CASE(logger_flushes_past_the_threshold) {
     const std::string path = dir.path + "/access.log";
     worker::access_logger log;
     BOOST_REQUIRE(log.try_open(path, worker::log_format::json, 1));
-    parsed req("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+    test::parsed_request req("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
     std::size_t n = 0;
     while (read_file(path).empty()) {
-        log.record({"127.0.0.1", req.get(), 200, 13, 1});
+        log.record({"127.0.0.1", &req.get(), 200, 13, 1});
         ++n;
         BOOST_REQUIRE(n < 10000);
     }
@@ -191,12 +182,12 @@ BOOST_AUTO_TEST_CASE(reopen_after_rename_splits_lines_without_losing_any) {
     const std::string path = dir.path + "/access.log";
     worker::access_logger log;
     BOOST_REQUIRE(log.try_open(path, worker::log_format::combined, 0));
-    parsed req("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    for (int i = 0; i < 10; ++i) log.record({"127.0.0.1", req.get(), 200, 0, 0});
-    BOOST_REQUIRE_EQUAL(std::rename(path.c_str(), (path + ".1").c_str()), 0);     // logrotate
-    for (int i = 0; i < 5; ++i) log.record({"127.0.0.1", req.get(), 200, 0, 0});  // before the signal
+    test::parsed_request req("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (int i = 0; i < 10; ++i) log.record({"127.0.0.1", &req.get(), 200, 0, 0});
+    BOOST_REQUIRE_EQUAL(std::rename(path.c_str(), (path + ".1").c_str()), 0);      // logrotate
+    for (int i = 0; i < 5; ++i) log.record({"127.0.0.1", &req.get(), 200, 0, 0});  // before the signal
     log.reopen();
-    for (int i = 0; i < 7; ++i) log.record({"127.0.0.1", req.get(), 200, 0, 0});
+    for (int i = 0; i < 7; ++i) log.record({"127.0.0.1", &req.get(), 200, 0, 0});
     log.close();
     BOOST_CHECK_EQUAL(count_lines(read_file(path + ".1")), 15u);
     BOOST_CHECK_EQUAL(count_lines(read_file(path)), 7u);

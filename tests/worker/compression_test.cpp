@@ -7,6 +7,7 @@
 #include <string>
 
 #include "http/parser.hpp"
+#include "tests/worker/parsed_request.hpp"
 
 using namespace fastfork;
 using worker::compressor;
@@ -40,16 +41,6 @@ std::string text_body(std::size_t n, char seed = 'a') {
     s.resize(n);
     return s;
 }
-
-struct parsed {
-    std::string bytes;
-    http::parser p;
-    explicit parsed(std::string raw) : bytes(std::move(raw)) {
-        auto r = p.feed(bytes.data(), bytes.size());
-        BOOST_REQUIRE(r.state == http::parser::state::done);
-    }
-    const http::request& get() const { return p.get(); }
-};
 
 const std::string gzip_request = "GET /x HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n";
 const std::string plain_request = "GET /x HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -116,7 +107,7 @@ BOOST_AUTO_TEST_CASE(finds_serialized_header_lines) {
 BOOST_AUTO_TEST_CASE(round_trips_through_inflate_and_reuses_the_stream) {
     worker::options o;
     compressor c(o);
-    parsed req(gzip_request);
+    test::parsed_request req(gzip_request);
     for (int i = 0; i < 3; ++i) {  // deflateReset between responses: each one a whole member
         const std::string body = text_body(5000 + 3000 * i, static_cast<char>('a' + i));
         http::response r;
@@ -133,7 +124,7 @@ BOOST_AUTO_TEST_CASE(round_trips_through_inflate_and_reuses_the_stream) {
 BOOST_AUTO_TEST_CASE(compresses_a_borrowed_body) {
     worker::options o;
     compressor c(o);
-    parsed req(gzip_request);
+    test::parsed_request req(gzip_request);
     static const std::string body = text_body(4096);
     http::response r;
     r.set_content_type("text/plain");
@@ -145,7 +136,7 @@ BOOST_AUTO_TEST_CASE(compresses_a_borrowed_body) {
 BOOST_AUTO_TEST_CASE(eligible_but_not_accepted_gets_vary_only) {
     worker::options o;
     compressor c(o);
-    parsed req(plain_request);
+    test::parsed_request req(plain_request);
     const std::string body = text_body(4096);
     http::response r;
     r.set_content_type("application/json");
@@ -161,7 +152,7 @@ BOOST_AUTO_TEST_CASE(eligible_but_not_accepted_gets_vary_only) {
 BOOST_AUTO_TEST_CASE(leaves_ineligible_responses_alone) {
     worker::options o;
     compressor c(o);
-    parsed req(gzip_request);
+    test::parsed_request req(gzip_request);
     const std::string body = text_body(4096);
     auto untouched = [&](auto&& setup, const char* what) {
         http::response r;
@@ -197,7 +188,7 @@ BOOST_AUTO_TEST_CASE(leaves_ineligible_responses_alone) {
 BOOST_AUTO_TEST_CASE(plaintext_is_never_compressed) {
     worker::options o;
     compressor c(o);
-    parsed req(gzip_request);
+    test::parsed_request req(gzip_request);
     http::response r;
     r.set_content_type("text/plain");
     r.set_body_static("Hello, World!");
@@ -210,7 +201,7 @@ BOOST_AUTO_TEST_CASE(min_length_and_level_are_honoured) {
     o.gzip_min_length = 0;
     o.gzip_level = 9;
     compressor c(o);
-    parsed req(gzip_request);
+    test::parsed_request req(gzip_request);
     const std::string body = text_body(300);
     http::response r;
     r.set_content_type("text/plain");
@@ -222,7 +213,7 @@ BOOST_AUTO_TEST_CASE(min_length_and_level_are_honoured) {
 BOOST_AUTO_TEST_CASE(incompressible_body_is_sent_as_is) {
     worker::options o;
     compressor c(o);
-    parsed req(gzip_request);
+    test::parsed_request req(gzip_request);
     std::mt19937 rng(42);
     std::string body(8192, '\0');
     for (char& ch : body) ch = static_cast<char>(rng());
