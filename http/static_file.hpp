@@ -1,7 +1,7 @@
 #pragma once
 // The protocol half of serving files (worker): request path → safe relative path, validators
 // (ETag, Last-Modified), conditional requests, byte ranges and content-coding negotiation for
-// precompressed siblings. Pure functions on strings and numbers, no I/O; worker/file_server.cpp
+// precompressed siblings. Pure functions on strings and numbers, no I/O; handlers/file_server.cpp
 // does the opening and sending.
 
 #include <cstddef>

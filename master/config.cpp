@@ -6,10 +6,10 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "handlers/router.hpp"
 #include "master/units.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
-#include "worker/router.hpp"
 
 namespace fastfork::master {
 
@@ -73,7 +73,7 @@ std::string set_route_path(std::string& field, std::string_view v) {
 std::string parse_route(const std::string& name,
                         const nlohmann::json& entry,
                         const std::string* key_prefix,
-                        worker::route_spec& out) {
+                        handlers::route_spec& out) {
     if (key_prefix) {
         out.prefix = *key_prefix;
         if (entry.is_string()) {
@@ -100,7 +100,7 @@ std::string parse_route(const std::string& name,
         }
         if (!key_prefix && !has_prefix) return name + ": missing field \"prefix\"";
     }
-    if (std::string why = worker::check_route_spec(out); !why.empty()) {
+    if (std::string why = handlers::check_route_spec(out); !why.empty()) {
         if (out.handler.find('/') != std::string::npos)
             why += "; a directory is given as {\"root\": \"" + out.handler + "\"}";
         return name + ": " + why;
@@ -117,7 +117,7 @@ std::string set_routes(config& c, std::string_view v) {
         if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
         return "invalid JSON: " + what;
     }
-    std::vector<worker::route_spec> routes;
+    std::vector<handlers::route_spec> routes;
     std::vector<std::string> names;
     if (doc.is_array()) {
         for (std::size_t i = 0; i < doc.size(); ++i) {
@@ -138,9 +138,9 @@ std::string set_routes(config& c, std::string_view v) {
     if (routes.empty()) return "expected at least one route (leave \"routes\" out for the defaults)";
     for (std::size_t i = 0; i < routes.size(); ++i)
         for (std::size_t j = 0; j < i; ++j)
-            if (worker::normalized_prefix(routes[i].prefix) == worker::normalized_prefix(routes[j].prefix))
+            if (handlers::normalized_prefix(routes[i].prefix) == handlers::normalized_prefix(routes[j].prefix))
                 return names[i] + ": field \"prefix\": \"" + routes[i].prefix + "\" is routed already by " + names[j];
-    c.worker.routes = std::move(routes);
+    c.handlers.routes = std::move(routes);
     return {};
 }
 
@@ -258,28 +258,28 @@ const std::vector<setting> all_settings = {
          return {};
      }},
     {"metrics_path", "string", "\"/metrics\"", "path of the built-in Prometheus metrics route; \"\" = off",
-     [](config& c, std::string_view v) { return set_route_path(c.worker.metrics_path, v); }},
+     [](config& c, std::string_view v) { return set_route_path(c.handlers.metrics_path, v); }},
     {"stats_path", "string", "\"/stats\"", "path of the built-in JSON stats route; \"\" = off",
-     [](config& c, std::string_view v) { return set_route_path(c.worker.stats_path, v); }},
+     [](config& c, std::string_view v) { return set_route_path(c.handlers.stats_path, v); }},
     {"root", "string", "\"./public\" if it exists",
      "directory of static files served at /; without one, a welcome page",
      [](config& c, std::string_view v) -> std::string {
          if (v.find('\0') != std::string_view::npos) return "expected a directory path";
-         c.worker.root = v;
+         c.handlers.root = v;
          return {};
      }},
     {"autoindex", "bool", "false", "list a directory without index.html (else 403)",
-     [](config& c, std::string_view v) { return set_bool(c.worker.autoindex, v); }},
+     [](config& c, std::string_view v) { return set_bool(c.handlers.autoindex, v); }},
     {"follow_symlinks", "bool", "\"off\"",
      "\"off\": refuse (403) a file whose real path is outside root; \"on\": follow any symlink",
-     [](config& c, std::string_view v) { return set_bool(c.worker.follow_symlinks, v); }},
+     [](config& c, std::string_view v) { return set_bool(c.handlers.follow_symlinks, v); }},
     {"precompressed", "bool", "\"on\"",
      "serve file.br / file.gz (not older than file) to clients that accept br / gzip",
-     [](config& c, std::string_view v) { return set_bool(c.worker.precompressed, v); }},
+     [](config& c, std::string_view v) { return set_bool(c.handlers.precompressed, v); }},
     {"open_file_cache_size", "count", "1000", "open files and their metadata cached per worker; 0 = no cache",
-     [](config& c, std::string_view v) { return set_count(c.worker.open_file_cache_size, v, 0, 1u << 20); }},
+     [](config& c, std::string_view v) { return set_count(c.handlers.open_file_cache_size, v, 0, 1u << 20); }},
     {"open_file_cache_ttl", "duration", "\"1s\"", "a cached file is checked on disk again after this",
-     [](config& c, std::string_view v) { return set_duration(c.worker.open_file_cache_ttl, v); }},
+     [](config& c, std::string_view v) { return set_duration(c.handlers.open_file_cache_ttl, v); }},
     {"routes", "json", "built-ins + root",
      "path prefix → handler, longest prefix wins: [{\"prefix\": \"/static/\", \"root\": \"/srv/www\"}, "
      "{\"prefix\": \"/plaintext\", \"handler\": \"plaintext\"}]; handlers: plaintext, json, sleep, healthz, "
@@ -288,25 +288,25 @@ const std::vector<setting> all_settings = {
     {"access_log", "string", "\"\" (off)", "file for the access log, one line per request (reopened on SIGUSR1)",
      [](config& c, std::string_view v) -> std::string {
          if (v.find('\0') != std::string_view::npos) return "expected a file path";
-         c.worker.access_log = v;
+         c.handlers.access_log = v;
          return {};
      }},
     {"access_log_format", "string", "\"combined\"", "\"combined\" (Apache/nginx) or \"json\" (one object per line)",
      [](config& c, std::string_view v) -> std::string {
          if (v == "combined")
-             c.worker.access_log_format = worker::log_format::combined;
+             c.handlers.access_log_format = handlers::log_format::combined;
          else if (v == "json")
-             c.worker.access_log_format = worker::log_format::json;
+             c.handlers.access_log_format = handlers::log_format::json;
          else
              return "expected \"combined\" or \"json\"";
          return {};
      }},
     {"gzip", "bool", "true", "gzip dynamic responses of compressible types for clients that accept it",
-     [](config& c, std::string_view v) { return set_bool(c.worker.gzip, v); }},
+     [](config& c, std::string_view v) { return set_bool(c.handlers.gzip, v); }},
     {"gzip_min_length", "size", "\"1KiB\"", "smallest body that is gzipped",
-     [](config& c, std::string_view v) { return set_size(c.worker.gzip_min_length, v, 0, 1ull << 40); }},
+     [](config& c, std::string_view v) { return set_size(c.handlers.gzip_min_length, v, 0, 1ull << 40); }},
     {"gzip_level", "count", "5", "zlib compression level: 1 (fastest) to 9 (smallest)",
-     [](config& c, std::string_view v) { return set_count(c.worker.gzip_level, v, 1, 9); }},
+     [](config& c, std::string_view v) { return set_count(c.handlers.gzip_level, v, 1, 9); }},
 };
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "handlers/options.hpp"
 #include "worker/options.hpp"
 
 namespace fastfork::master {
@@ -26,7 +27,8 @@ struct config {
     worker::millis shutdown_timeout{30'000};  // graceful shutdown/drain deadline
     worker::millis worker_timeout{30'000};    // heartbeat stall before SIGKILL
     worker::millis reload_timeout{30'000};    // new generation must be ready within this
-    worker::options worker;                   // per-worker settings
+    worker::options worker;                   // per-worker settings of the runtime
+    handlers::options handlers;               // per-worker settings of the features (routes, files, gzip, log)
 
     std::string source;  // the file it was read from, for messages and reloads; empty = none
 };

@@ -7,12 +7,10 @@
 #include <string>
 #include <string_view>
 
+#include "handlers/router.hpp"
 #include "master/config.hpp"
 #include "master/fastfork.hpp"
 #include "master/master.hpp"
-#include "worker/file_server.hpp"
-#include "worker/router.hpp"
-#include "worker/welcome_page.hpp"
 
 namespace {
 
@@ -110,16 +108,9 @@ int main(int argc, char** argv) {
                     config_path.c_str());
         return 0;
     }
-    // The `routes` key, or the built-ins plus static files from `root` (worker/router.hpp). Each
+    // The `routes` key, or the built-ins plus static files from `root` (handlers/router.hpp). Each
     // worker builds its table from its own configuration, so a reload can change the routes.
-    worker::route_factories factories;
-    factories.static_root = [](const worker::route_spec& spec, const worker::options& opts) -> worker::route_fn {
-        auto files = std::make_shared<worker::file_server>(spec.root, opts);
-        return [files](RequestCtx& ctx, std::string_view rest) { return files->try_serve(ctx, rest); };
-    };
-    factories.welcome = worker::welcome_page;
-    factories.default_root = worker::default_document_root;
-    Handler handler = worker::routed_handler(std::move(factories));
+    Handler handler = handlers::routed_handler(handlers::standard_route_factories());
     if (single_process) {
         cfg.single_process = true;
         return Server(handler, cfg).listen_and_serve();

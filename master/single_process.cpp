@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "handlers/features.hpp"
 #include "master/fastfork.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
@@ -37,9 +38,12 @@ int Server::listen_and_serve() {
         fds.push_back(fd);
     }
     master::apply_log_level(cfg_);
+    std::optional<handlers::features> features;
     std::optional<worker::server> srv;
     try {
-        srv.emplace(cfg_.worker, handler_);  // throws when the access log cannot be opened
+        features.emplace(cfg_.handlers, cfg_.worker.slot);  // throws when the access log cannot be opened
+        srv.emplace(cfg_.worker, handler_);
+        features->attach(*srv);
     } catch (const std::exception& e) {
         FF_LOG_ALERT("cannot start: %s", e.what());
         close_all();

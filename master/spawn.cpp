@@ -13,6 +13,7 @@
 #include <exception>
 #include <string>
 
+#include "handlers/features.hpp"
 #include "worker/log.hpp"
 #include "worker/server.hpp"
 
@@ -100,7 +101,10 @@ std::vector<open_fd> snapshot_fds() {
         worker::options opts = req.cfg->worker;
         opts.slot = req.index;
         opts.generation = req.generation;
+        // First, before the loop exists: a worker that cannot log as configured does not start.
+        handlers::features features(req.cfg->handlers, req.index);
         worker::server srv(opts, *req.handler, &slot.counters, &slot.latency);
+        features.attach(srv);
         for (int fd : req.listen_fds) srv.add_listener(fd);
         srv.set_shutdown_timeout(static_cast<std::uint64_t>(req.cfg->shutdown_timeout.count()));
         std::uint64_t master_pid = static_cast<std::uint64_t>(req.master_pid);

@@ -1,7 +1,9 @@
 #pragma once
-// One client connection (worker): reads into a pooled buffer, parses heads on the loop, runs
-// requests on a fiber from the pool while one is in progress, batches pipelined responses into
-// one write, and closes with a half-close and a short linger so no RST eats the last response.
+// One client connection (worker): owns the socket, the read buffer and the write path, parses
+// heads on the loop, hands a request to a fiber from the pool while one is in progress, and
+// closes with a half-close and a short linger so no RST eats the last response. The request
+// loop that runs on the fiber (head → body → handler → response, pipelined) is in
+// worker/request_loop.cpp.
 
 #include <sys/socket.h>
 #include <uv.h>
@@ -11,8 +13,10 @@
 
 #include "http/byte_buffer.hpp"
 #include "http/error.hpp"
+#include "http/parser.hpp"
 #include "http/request_ctx.hpp"
 #include "worker/timeout_list.hpp"
+#include "worker/wait_kind.hpp"
 
 namespace fastfork::worker {
 
@@ -32,14 +36,23 @@ public:
         closing,  // uv_close called; memory returns to the pool in on_closed
     };
 
+    /// What may happen to the read buffer's memory, given the views that point into it. Every
+    /// place that moves or drops the buffer checks it (FF_INVARIANT), so a wrong order aborts
+    /// instead of leaving a dangling view.
+    enum class input_pin : std::uint8_t {
+        none,        // no view into it: it may be compacted, grown or released
+        head_views,  // a parsed head's views point into it: it may grow (the parser rebases) but not compact
+        in_handler,  // a handler runs with views (and maybe its own copies of them): it must not move
+    };
+
     /// Takes ownership of the accepted socket `fd`. Returns false (fd closed) when libuv refuses it.
     [[nodiscard]] bool open(server& srv, int fd, std::uint64_t id, const sockaddr_storage& peer) noexcept;
 
     /// Answers `status` at once and closes gracefully (admission refusals: 429, 503).
     void refuse(unsigned status) noexcept;
 
-    /// Called by the sweep when the timeout of the list it waits in has passed.
-    void on_timeout(timeout_list& which) noexcept;
+    /// Called by the sweep when the timeout of the list `kind` it waits in has passed.
+    void on_timeout(wait_kind kind) noexcept;
     /// Close an idle connection now (drain); no-op in other phases.
     void close_if_idle() noexcept;
 
@@ -47,35 +60,32 @@ public:
     [[nodiscard]] std::uint64_t ip_key() const noexcept { return ip_key_; }
 
     bool counted_per_ip = false;  // holds one unit of the server's per-IP count
-    connection* next_free = nullptr;
 
     /// Recovers the connection from its timeout hook.
     static connection* from_hook(timeout_hook* h) noexcept { return static_cast<connection*>(h); }
 
 private:
+    // ---- socket and loop side (connection.cpp) ----
     static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept;
     static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) noexcept;
     static void on_write_done(uv_write_t* req, int status) noexcept;
     static void on_closed(uv_handle_t* handle) noexcept;
-    static void serve_entry(void* self);
 
     void alloc_input(uv_buf_t* buf) noexcept;
+    bool grow_input(std::size_t min_free) noexcept;
     void on_input() noexcept;
     void on_peer_gone(int status) noexcept;
-    void parse_head() noexcept;
+    /// Feeds the unprocessed input to the exchange's parser, the one place a head is parsed:
+    /// done → head_size set, latency started, views pinned; error → counted and answered
+    /// (the caller closes).
+    http::parser::state feed_head() noexcept;
+    void parse_head() noexcept;  // on the loop: feed_head, then start a fiber or close
     void start_fiber() noexcept;
-    void serve();      // lets only Boost.Context's forced_unwind escape
-    bool serve_one();  // throws only bad_alloc; serve() catches
-    enum class wait_result : std::uint8_t { ok, timeout, peer_gone };
-    bool read_body(std::string_view& body, std::size_t& consumed_in_place) noexcept;
-    wait_result wait_input() noexcept;
-    void erase_input(std::size_t at, std::size_t n) noexcept;
+    void restart_reading() noexcept;
+    void set_nodelay() noexcept;
     void set_remote_on(http::request_ctx& ctx) const noexcept;
-    static std::size_t format_peer(const void* self, char* out, std::size_t cap) noexcept;
-    bool flush() noexcept;
-    bool send_file_body(const http::response& resp) noexcept;  // after its head; false: closed
+    bool flush() noexcept;  // writes out_; may suspend the fiber; false: failed
     void answer_error(unsigned status) noexcept;
-    void log_access(unsigned status, std::uint64_t bytes) noexcept;  // one access-log line (log on)
     void send_error_and_close(unsigned status) noexcept;
     void flush_and_close() noexcept;
     void go_idle() noexcept;
@@ -83,13 +93,28 @@ private:
     void close_now() noexcept;
     void release_input_if_empty() noexcept;
     void release_request_state() noexcept;  // fiber, exchange and output buffer
-    void restart_reading() noexcept;
-    void set_nodelay() noexcept;
-    void count_response(unsigned status) noexcept;
     void count_parse_error(http::error err) noexcept;
+    void notify_completed(unsigned status, std::uint64_t bytes) noexcept;
+    void set_pin(input_pin p) noexcept { pin_ = p; }
+
+    // ---- the request loop, on the fiber (request_loop.cpp) ----
+    enum class wait_result : std::uint8_t { ok, timeout, peer_gone };
+    /// What serve_one decided about the connection after a response.
+    enum class next_step : std::uint8_t { more, closed };
+    static void serve_entry(void* self);
+    void serve();  // lets only Boost.Context's forced_unwind escape
+    next_step serve_one();
+    bool answer_continue(const http::request& req) noexcept;  // false: refused or failed (closed)
+    bool read_body(std::string_view& body, std::size_t& consumed_in_place) noexcept;
+    bool run_handler(const http::request& req);  // false: the handler or a filter threw
+    bool keeps_alive(const http::request& req) const noexcept;
+    next_step finish_connection(const http::request& req) noexcept;
+    bool send_file_body(const http::response& resp) noexcept;  // after its head; false: closed
+    void end_batch() noexcept;  // nothing complete is buffered: write the batch, give the fiber back
+    wait_result wait_input() noexcept;
+    void erase_input(std::size_t at, std::size_t n) noexcept;
     void mark_head_done() noexcept;  // latency starts: the request head is parsed
     void record_latency() noexcept;  // latency ends: the response is serialized
-    bool grow_input(std::size_t min_free) noexcept;
 
     uv_tcp_t tcp_{};
     server* srv_ = nullptr;
@@ -103,13 +128,11 @@ private:
     std::uint64_t ip_key_ = 0;
     int peer_error_ = 0;  // UV_EOF or an error once the peer is gone
     phase phase_ = phase::idle;
+    input_pin pin_ = input_pin::none;
     bool reading_ = false;        // uv_read_start is in effect
     bool waiting_input_ = false;  // the fiber is suspended in wait_input
     bool waiting_write_ = false;  // the fiber is suspended until on_write_done
-    bool in_handler_ = false;     // request views are live: the read buffer must not move
-    bool views_live_ = false;     // a parsed head's views point into the buffer: it may grow (with
-                                  // rebase) but not be compacted
-    bool reading_body_ = false;   // the fiber waits for body bytes
+    bool write_queued_ = false;   // a uv_write_t in ex_ references out_: neither may be released
     bool timed_out_ = false;      // set by the sweep before resuming a waiting fiber
     bool nodelay_ = false;        // TCP_NODELAY is set
     int write_status_ = 0;
@@ -117,5 +140,9 @@ private:
     std::uint8_t peer_family_ = 0;
     std::uint8_t peer_addr_[16] = {};
 };
+
+/// Formats an IPv4 or IPv6 address (network order bytes) as text into `out`; returns its length
+/// (0 when it does not fit). IPv4 by hand: glibc's inet_ntop formats it through sprintf.
+std::size_t format_address(int family, const std::uint8_t* addr, char* out, std::size_t cap) noexcept;
 
 }  // namespace fastfork::worker

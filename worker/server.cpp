@@ -25,21 +25,17 @@ std::uint64_t ms(millis m) noexcept {
 server::server(const options& opts, handler h, shm::worker_counters* counters, shm::latency_histogram* latency)
     : opts_(opts),
       handler_(std::move(h)),
-      compressor_(opts),
       own_counters_(counters ? nullptr : std::make_unique<shm::worker_counters>()),
       counters_(counters ? counters : own_counters_.get()),
       own_latency_(latency ? nullptr : std::make_unique<shm::latency_histogram>()),
       latency_(latency ? latency : own_latency_.get()),
       buffers_(opts.read_buffer_size, counters_->buffer_pool_hits, counters_->buffer_pool_misses),
-      exchanges_(opts.limits, opts.normalize_header_names, counters_->ctx_pool_hits, counters_->ctx_pool_misses),
-      header_wait_(ms(opts.header_timeout)),
-      idle_wait_(ms(opts.idle_timeout)),
-      body_wait_(ms(opts.read_timeout)),
-      write_wait_(ms(opts.write_timeout)),
-      linger_wait_(ms(opts.linger_timeout)) {
-    // First, before the loop exists: a worker that cannot log as configured does not start.
-    if (!opts_.access_log.empty() && !access_log_.try_open(opts_.access_log, opts_.access_log_format, opts_.slot))
-        throw std::runtime_error("open(access_log " + opts_.access_log + ") failed: " + std::strerror(errno));
+      exchanges_(opts.limits, opts.normalize_header_names, counters_->ctx_pool_hits, counters_->ctx_pool_misses) {
+    waits(wait_kind::header).set_timeout(ms(opts.header_timeout));
+    waits(wait_kind::idle).set_timeout(ms(opts.idle_timeout));
+    waits(wait_kind::body).set_timeout(ms(opts.read_timeout));
+    waits(wait_kind::write).set_timeout(ms(opts.write_timeout));
+    waits(wait_kind::linger).set_timeout(ms(opts.linger_timeout));
     // A fresh loop in the process that runs it: a loop inherited through fork shares its epoll
     // instance with the parent (libuv docs/src/loop.rst, uv_loop_fork).
     if (int rc = uv_loop_init(&loop_); rc != 0)
@@ -84,16 +80,15 @@ exit_reason server::run(bool ignore_sigint) {
         }
     }
     // One sweep timer serves every timeout list; its period bounds how late a timeout fires.
-    std::uint64_t shortest =
-        std::min({header_wait_.timeout(), idle_wait_.timeout(), body_wait_.timeout(), write_wait_.timeout(),
-                  linger_wait_.timeout(), ms(opts_.max_idle_worker_duration), ms(opts_.drain_idle_grace)});
+    std::uint64_t shortest = std::min(ms(opts_.max_idle_worker_duration), ms(opts_.drain_idle_grace));
+    for (const timeout_list& l : waits_) shortest = std::min(shortest, l.timeout());
     std::uint64_t period = std::clamp<std::uint64_t>(shortest / 4, 10, 250);
     uv_timer_start(&sweep_timer_, on_sweep, period, period);
     current_ = this;
     if (ready_hook_) ready_hook_();
     uv_run(&loop_, UV_RUN_DEFAULT);
     current_ = nullptr;
-    access_log_.flush();  // drained, quit or cut by the deadline: what was logged is written
+    for (request_observer* o : observers_) o->on_stop();  // drained, quit or cut by the deadline
     return exit_reason_;
 }
 
@@ -101,7 +96,7 @@ void server::on_signal(uv_signal_t* handle, int signum) noexcept {
     auto* self = static_cast<server*>(handle->data);
     FF_ASSERT(self);
     if (signum == SIGUSR1) {
-        self->access_log_.reopen();
+        for (request_observer* o : self->observers_) o->on_reopen();
         if (self->reopen_hook_) self->reopen_hook_();
         return;
     }
@@ -179,13 +174,13 @@ void server::accept_connection(int fd, const sockaddr_storage& peer) noexcept {
     if (refusal) c->refuse(refusal);
 }
 
-void server::release_connection(connection* c) noexcept {
-    if (c->counted_per_ip) {
-        auto it = per_ip_.find(c->ip_key());
+void server::on_connection_closed(connection& c) noexcept {
+    if (c.counted_per_ip) {
+        auto it = per_ip_.find(c.ip_key());
         if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
-        c->counted_per_ip = false;
+        c.counted_per_ip = false;
     }
-    free_connections_.push_back(c);
+    free_connections_.push_back(&c);
     --open_connections_;
     shm::sub(counters_->connections_active);
     maybe_finish_drain();
@@ -193,6 +188,14 @@ void server::release_connection(connection* c) noexcept {
 
 std::string_view server::http_date() noexcept {
     return date_.get(std::time(nullptr));
+}
+
+void server::start_wait(connection& c, wait_kind kind) noexcept {
+    waits(kind).push_back(c, uv_now(&loop_));
+}
+
+bool server::is_waiting(const connection& c, wait_kind kind) const noexcept {
+    return c.list == &waits_[static_cast<unsigned>(kind)];
 }
 
 // ---------------------------------------------------------------- timeouts and drain
@@ -205,17 +208,17 @@ void server::on_sweep(uv_timer_t* timer) noexcept {
 
 void server::sweep() noexcept {
     const std::uint64_t now = uv_now(&loop_);
-    for (timeout_list* list : {&header_wait_, &body_wait_, &write_wait_, &linger_wait_}) {
-        while (timeout_hook* h = list->expired(now)) connection::from_hook(h)->on_timeout(*list);
+    for (wait_kind k : {wait_kind::header, wait_kind::body, wait_kind::write, wait_kind::linger}) {
+        while (timeout_hook* h = waits(k).expired(now)) connection::from_hook(h)->on_timeout(k);
     }
     // While draining, an idle keep-alive connection gets only a short grace: long enough that a
     // client which just got a response and is sending its next request is not cut mid-flight.
-    const std::uint64_t idle_limit =
-        draining_ ? std::min(idle_wait_.timeout(), ms(opts_.drain_idle_grace)) : idle_wait_.timeout();
-    while (timeout_hook* h = idle_wait_.older_than(now, idle_limit)) connection::from_hook(h)->on_timeout(idle_wait_);
+    timeout_list& idle = waits(wait_kind::idle);
+    const std::uint64_t idle_limit = draining_ ? std::min(idle.timeout(), ms(opts_.drain_idle_grace)) : idle.timeout();
+    while (timeout_hook* h = idle.older_than(now, idle_limit)) connection::from_hook(h)->on_timeout(wait_kind::idle);
     if (draining_) {
         // Connected but silent: nothing is in flight, so the same grace applies.
-        for (timeout_hook* h = header_wait_.front(); h;) {
+        for (timeout_hook* h = waits(wait_kind::header).front(); h;) {
             timeout_hook* next = h->next;
             connection* c = connection::from_hook(h);
             if (c->state() == connection::phase::idle && now - h->since_ms >= ms(opts_.drain_idle_grace))
@@ -231,7 +234,7 @@ void server::sweep() noexcept {
         }
     }
     fibers_->trim_idle(now);
-    access_log_.tick(now);
+    for (request_observer* o : observers_) o->on_tick(now);
     if (tick_hook_) tick_hook_();
 }
 

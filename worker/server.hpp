@@ -15,14 +15,14 @@
 #include "http/request_ctx.hpp"
 #include "shm/counters.hpp"
 #include "shm/histogram.hpp"
-#include "worker/access_log.hpp"
 #include "worker/buffer_pool.hpp"
-#include "worker/compression.hpp"
 #include "worker/exchange.hpp"
+#include "worker/extension.hpp"
 #include "worker/fiber_pool.hpp"
 #include "worker/listener.hpp"
 #include "worker/options.hpp"
 #include "worker/timeout_list.hpp"
+#include "worker/wait_kind.hpp"
 
 namespace fastfork::worker {
 
@@ -42,8 +42,8 @@ enum class exit_reason : std::uint8_t { drained, shutdown_timeout, quit, error }
 class server {
 public:
     /// `counters` and `latency` are the stats slot this worker writes (in shm under a master);
-    /// nullptr = a private one (`fastfork --single-process`). Opens opts.access_log when set;
-    /// throws std::runtime_error when it cannot (the worker cannot start).
+    /// nullptr = a private one (`fastfork --single-process`). Throws std::runtime_error when the
+    /// loop cannot be created (the worker cannot start).
     server(const options& opts,
            handler h,
            shm::worker_counters* counters = nullptr,
@@ -58,6 +58,12 @@ public:
     void add_listener(int fd);
     void set_continue_hook(continue_hook hook) { continue_hook_ = std::move(hook); }
 
+    /// Appends a filter to the chain every handler response passes before it is serialized, and
+    /// an observer of answered requests (worker/extension.hpp). Not owned: each must outlive
+    /// run(). Add them before run().
+    void add_response_filter(response_filter& f) { filters_.push_back(&f); }
+    void add_request_observer(request_observer& o) { observers_.push_back(&o); }
+
     /// Runs the loop until drained (SIGTERM, or drain()), quit (SIGQUIT) or the shutdown deadline.
     /// Installs SIGTERM/SIGQUIT handlers (and SIGINT unless `ignore_sigint`) as uv_signal_t.
     exit_reason run(bool ignore_sigint = false);
@@ -68,12 +74,12 @@ public:
     /// Stops at once; in-flight requests are dropped.
     void quit() noexcept;
 
-    /// Called from the sweep timer (about 4 times a second): heartbeat hook for the master. The
-    /// server's own periodic work (the access log's flush) does not go through it.
+    /// Called from the sweep timer (about 4 times a second): heartbeat hook for the master.
+    /// Observers get their own on_tick.
     void set_tick_hook(std::function<void()> hook) { tick_hook_ = std::move(hook); }
     /// Called once run() is accepting on every listener.
     void set_ready_hook(std::function<void()> hook) { ready_hook_ = std::move(hook); }
-    /// Called on SIGUSR1 (reopen log files), after the server has reopened its access log.
+    /// Called on SIGUSR1 (reopen log files), after every observer's on_reopen.
     void set_reopen_hook(std::function<void()> hook) { reopen_hook_ = std::move(hook); }
 
     /// The server whose run() is active in this process (one per worker process), or nullptr.
@@ -88,31 +94,57 @@ public:
     [[nodiscard]] const fiber_pool& fibers() const noexcept { return *fibers_; }
     [[nodiscard]] bool is_draining() const noexcept { return draining_; }
 
+    // ---- the connection's side of the server (worker/connection.cpp, worker/request_loop.cpp) ----
+
+    [[nodiscard]] fiber_pool& fibers() noexcept { return *fibers_; }
+    [[nodiscard]] buffer_pool& buffers() noexcept { return buffers_; }
+    [[nodiscard]] exchange_pool& exchanges() noexcept { return exchanges_; }
+    [[nodiscard]] shm::latency_histogram& latency() noexcept { return *latency_; }
+    /// The Date header's value, recomputed at most once a second.
+    [[nodiscard]] std::string_view http_date() noexcept;
+    /// Moves `c` to the back of the timeout list of `kind`, stamped with the loop's time.
+    void start_wait(connection& c, wait_kind kind) noexcept;
+    /// Whether `c` waits in the list of `kind`.
+    [[nodiscard]] bool is_waiting(const connection& c, wait_kind kind) const noexcept;
+    /// Runs the user's handler (may suspend; may throw: the caller catches).
+    void run_handler(http::request_ctx& ctx) { handler_(ctx); }
+    /// The verdict on `Expect: 100-continue` (100, or a final status) from the continue hook.
+    [[nodiscard]] unsigned continue_verdict(const http::request& req) {
+        return continue_hook_ ? continue_hook_(req) : 100;
+    }
+    /// Passes a handler's response through the filter chain (may throw bad_alloc).
+    void filter_response(const http::request& req, http::response& resp) {
+        for (response_filter* f : filters_) f->filter(req, resp);
+    }
+    /// True when someone observes answered requests: the connection then measures and describes them.
+    [[nodiscard]] bool has_observers() const noexcept { return !observers_.empty(); }
+    void notify_completed(const completed_request& r) noexcept {
+        for (request_observer* o : observers_) o->on_request_completed(r);
+    }
+    /// The connection's memory goes back to the server: called from its close callback, last.
+    void on_connection_closed(connection& c) noexcept;
+
     /// Shutdown deadline used when SIGTERM arrives (ms).
     void set_shutdown_timeout(std::uint64_t ms) noexcept { shutdown_timeout_ms_ = ms; }
 
 private:
-    friend class connection;
-
     static void on_accept(void* owner, int fd, const sockaddr_storage& peer) noexcept;
     static void on_sweep(uv_timer_t* timer) noexcept;
     static void on_signal(uv_signal_t* handle, int signum) noexcept;
     static void on_listener_closed(listener* l) noexcept;
 
     void accept_connection(int fd, const sockaddr_storage& peer) noexcept;
-    void refuse(int fd, const sockaddr_storage& peer, unsigned status) noexcept;
     void sweep() noexcept;
     void stop_accepting() noexcept;
     void maybe_finish_drain() noexcept;
-    void release_connection(connection* c) noexcept;
     connection* acquire_connection();
-    std::string_view http_date() noexcept;
+    [[nodiscard]] timeout_list& waits(wait_kind k) noexcept { return waits_[static_cast<unsigned>(k)]; }
 
     options opts_;
     handler handler_;
-    access_logger access_log_;  // off unless opts_.access_log is set; flushed by sweep and at the end of run()
-    compressor compressor_;     // gzip of dynamic responses (opts_.gzip)
     continue_hook continue_hook_;
+    std::vector<response_filter*> filters_;
+    std::vector<request_observer*> observers_;
     std::function<void()> tick_hook_;
     std::function<void()> ready_hook_;
     std::function<void()> reopen_hook_;
@@ -129,12 +161,9 @@ private:
     uv_timer_t sweep_timer_{};
     uv_signal_t sig_term_{}, sig_quit_{}, sig_int_{}, sig_usr1_{};
 
-    // Connections, by what they wait for (each list has one timeout; see timeout_list.hpp).
-    timeout_list header_wait_;  // request head incomplete (incl. fresh connections)
-    timeout_list idle_wait_;    // keep-alive, nothing in flight
-    timeout_list body_wait_;    // a fiber waits for body bytes
-    timeout_list write_wait_;   // a fiber waits for a write to drain
-    timeout_list linger_wait_;  // we sent FIN and discard input until the peer's FIN
+    // Connections, by what they wait for (each list has one timeout; see timeout_list.hpp),
+    // indexed by wait_kind.
+    timeout_list waits_[wait_kinds];
     std::vector<connection*> free_connections_;
     std::vector<std::unique_ptr<connection[]>> connection_slabs_;
     std::unordered_map<std::uint64_t, std::uint32_t> per_ip_;  // only with max_conns_per_ip

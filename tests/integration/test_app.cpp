@@ -14,9 +14,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "handlers/router.hpp"
 #include "master/fastfork.hpp"
 #include "master/master.hpp"
-#include "worker/builtin_routes.hpp"
 
 int main(int argc, char** argv) {
     std::string path;
@@ -44,15 +44,16 @@ int main(int argc, char** argv) {
         return 1;
     }
     cfg.single_process = single;
-    fastfork::worker::builtin_routes builtin;
-    auto handler = [builtin](fastfork::RequestCtx& ctx) {
+    // Everything else goes where `fastfork` sends it: the same routes, built the same way.
+    fastfork::handlers::routed_handler routes(fastfork::handlers::standard_route_factories());
+    auto handler = [routes](fastfork::RequestCtx& ctx) {
         if (ctx.path() == "/spin") {
             // A handler stuck in a loop: it never yields, so the worker's loop (and heartbeat) stop.
             std::atomic<unsigned long> spins{0};
             for (;;) spins.fetch_add(1, std::memory_order_relaxed);
         }
         if (ctx.path() == "/throw") throw std::runtime_error("handler failed on purpose");
-        builtin(ctx);
+        routes(ctx);
     };
     auto init = [] {
         const char* marker = std::getenv("FF_TEST_FAIL_MARKER");

@@ -78,20 +78,20 @@ BOOST_AUTO_TEST_CASE(routes_take_an_array_or_an_object) {
     BOOST_REQUIRE(!load_config_text(R"({"routes": [{"prefix": "/static/", "root": "/srv/www"},
         {"prefix": "/plaintext", "handler": "plaintext"}, {"prefix": "/", "root": "./public"}]})",
                                     "f.json", cfg));
-    BOOST_REQUIRE_EQUAL(cfg.worker.routes.size(), 3u);
-    BOOST_CHECK_EQUAL(cfg.worker.routes[0].prefix, "/static/");
-    BOOST_CHECK_EQUAL(cfg.worker.routes[0].root, "/srv/www");
-    BOOST_CHECK_EQUAL(cfg.worker.routes[1].handler, "plaintext");
+    BOOST_REQUIRE_EQUAL(cfg.handlers.routes.size(), 3u);
+    BOOST_CHECK_EQUAL(cfg.handlers.routes[0].prefix, "/static/");
+    BOOST_CHECK_EQUAL(cfg.handlers.routes[0].root, "/srv/www");
+    BOOST_CHECK_EQUAL(cfg.handlers.routes[1].handler, "plaintext");
 
     config obj;
     BOOST_REQUIRE(!load_config_text(R"({"routes": {"/p": "plaintext", "/s/": {"root": "/x"}}})", "f.json", obj));
-    BOOST_REQUIRE_EQUAL(obj.worker.routes.size(), 2u);
-    BOOST_CHECK_EQUAL(obj.worker.routes[0].prefix, "/p");
-    BOOST_CHECK_EQUAL(obj.worker.routes[0].handler, "plaintext");
-    BOOST_CHECK_EQUAL(obj.worker.routes[1].root, "/x");
+    BOOST_REQUIRE_EQUAL(obj.handlers.routes.size(), 2u);
+    BOOST_CHECK_EQUAL(obj.handlers.routes[0].prefix, "/p");
+    BOOST_CHECK_EQUAL(obj.handlers.routes[0].handler, "plaintext");
+    BOOST_CHECK_EQUAL(obj.handlers.routes[1].root, "/x");
 
     config none;
-    BOOST_CHECK(none.worker.routes.empty());  // no key: the default table (worker/router.hpp)
+    BOOST_CHECK(none.handlers.routes.empty());  // no key: the default table (handlers/router.hpp)
 }
 
 BOOST_AUTO_TEST_CASE(route_errors_name_the_route_the_field_and_the_value_position) {
@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(route_errors_name_the_route_the_field_and_the_value_positio
 BOOST_AUTO_TEST_CASE(routes_flag_takes_json_text) {
     config cfg;
     BOOST_REQUIRE(!build_config("", {{"routes", R"([{"prefix": "/", "handler": "json"}])"}}, cfg));
-    BOOST_REQUIRE_EQUAL(cfg.worker.routes.size(), 1u);
+    BOOST_REQUIRE_EQUAL(cfg.handlers.routes.size(), 1u);
     auto err = build_config("", {{"routes", "[{"}}, cfg);
     BOOST_REQUIRE(err);
     BOOST_CHECK_MESSAGE(err->message.find("flag --routes: key \"routes\": invalid JSON") == 0, err->message);
@@ -136,14 +136,14 @@ BOOST_AUTO_TEST_CASE(access_log_and_gzip_keys) {
     BOOST_REQUIRE(!load_config_text(R"({"access_log": "/tmp/a.log", "access_log_format": "json", "gzip": false,
         "gzip_min_length": "2KiB", "gzip_level": 9})",
                                     "f.json", cfg));
-    BOOST_CHECK_EQUAL(cfg.worker.access_log, "/tmp/a.log");
-    BOOST_CHECK(cfg.worker.access_log_format == fastfork::worker::log_format::json);
-    BOOST_CHECK(!cfg.worker.gzip);
-    BOOST_CHECK_EQUAL(cfg.worker.gzip_min_length, 2048u);
-    BOOST_CHECK_EQUAL(cfg.worker.gzip_level, 9);
+    BOOST_CHECK_EQUAL(cfg.handlers.access_log, "/tmp/a.log");
+    BOOST_CHECK(cfg.handlers.access_log_format == fastfork::handlers::log_format::json);
+    BOOST_CHECK(!cfg.handlers.gzip);
+    BOOST_CHECK_EQUAL(cfg.handlers.gzip_min_length, 2048u);
+    BOOST_CHECK_EQUAL(cfg.handlers.gzip_level, 9);
     config d;
-    BOOST_CHECK(d.worker.access_log.empty());  // off by default
-    BOOST_CHECK(d.worker.gzip);
+    BOOST_CHECK(d.handlers.access_log.empty());  // off by default
+    BOOST_CHECK(d.handlers.gzip);
     BOOST_CHECK(error_of(R"({"access_log_format": "common"})").find("key \"access_log_format\"") != std::string::npos);
     BOOST_CHECK(error_of(R"({"gzip_level": 0})").find("key \"gzip_level\"") != std::string::npos);
     BOOST_CHECK(error_of(R"({"gzip_level": 10})").find("key \"gzip_level\"") != std::string::npos);

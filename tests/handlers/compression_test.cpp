@@ -1,4 +1,4 @@
-#include "worker/compression.hpp"
+#include "handlers/compression.hpp"
 
 #include <zlib.h>
 
@@ -7,10 +7,10 @@
 #include <string>
 
 #include "http/parser.hpp"
-#include "tests/worker/parsed_request.hpp"
+#include "tests/handlers/parsed_request.hpp"
 
 using namespace fastfork;
-using worker::compressor;
+using handlers::compressor;
 
 namespace {
 
@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(finds_serialized_header_lines) {
 }
 
 BOOST_AUTO_TEST_CASE(round_trips_through_inflate_and_reuses_the_stream) {
-    worker::options o;
+    handlers::options o;
     compressor c(o);
     test::parsed_request req(gzip_request);
     for (int i = 0; i < 3; ++i) {  // deflateReset between responses: each one a whole member
@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(round_trips_through_inflate_and_reuses_the_stream) {
 }
 
 BOOST_AUTO_TEST_CASE(compresses_a_borrowed_body) {
-    worker::options o;
+    handlers::options o;
     compressor c(o);
     test::parsed_request req(gzip_request);
     static const std::string body = text_body(4096);
@@ -134,7 +134,7 @@ BOOST_AUTO_TEST_CASE(compresses_a_borrowed_body) {
 }
 
 BOOST_AUTO_TEST_CASE(eligible_but_not_accepted_gets_vary_only) {
-    worker::options o;
+    handlers::options o;
     compressor c(o);
     test::parsed_request req(plain_request);
     const std::string body = text_body(4096);
@@ -150,7 +150,7 @@ BOOST_AUTO_TEST_CASE(eligible_but_not_accepted_gets_vary_only) {
 }
 
 BOOST_AUTO_TEST_CASE(leaves_ineligible_responses_alone) {
-    worker::options o;
+    handlers::options o;
     compressor c(o);
     test::parsed_request req(gzip_request);
     const std::string body = text_body(4096);
@@ -174,7 +174,7 @@ BOOST_AUTO_TEST_CASE(leaves_ineligible_responses_alone) {
     untouched([](http::response& r) { r.add_header("ETag", "\"abc\""); }, "strong validator");
     untouched([](http::response& r) { r.add_header("Cache-Control", "public, No-Transform"); }, "no-transform");
 
-    worker::options off;
+    handlers::options off;
     off.gzip = false;
     compressor disabled(off);
     BOOST_CHECK(!disabled.is_enabled());
@@ -186,7 +186,7 @@ BOOST_AUTO_TEST_CASE(leaves_ineligible_responses_alone) {
 }
 
 BOOST_AUTO_TEST_CASE(plaintext_is_never_compressed) {
-    worker::options o;
+    handlers::options o;
     compressor c(o);
     test::parsed_request req(gzip_request);
     http::response r;
@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(plaintext_is_never_compressed) {
 }
 
 BOOST_AUTO_TEST_CASE(min_length_and_level_are_honoured) {
-    worker::options o;
+    handlers::options o;
     o.gzip_min_length = 0;
     o.gzip_level = 9;
     compressor c(o);
@@ -211,7 +211,7 @@ BOOST_AUTO_TEST_CASE(min_length_and_level_are_honoured) {
 }
 
 BOOST_AUTO_TEST_CASE(incompressible_body_is_sent_as_is) {
-    worker::options o;
+    handlers::options o;
     compressor c(o);
     test::parsed_request req(gzip_request);
     std::mt19937 rng(42);

@@ -8,20 +8,15 @@
 #include <string>
 #include <string_view>
 
+#include "handlers/options.hpp"
 #include "http/byte_buffer.hpp"
 #include "http/request.hpp"
-#include "worker/options.hpp"
+#include "worker/extension.hpp"
 
-namespace fastfork::worker {
+namespace fastfork::handlers {
 
-/// What one line says. Views are only read during the call that takes the entry.
-struct access_entry {
-    std::string_view remote;                 // the client's address as text ("127.0.0.1", "::1")
-    const http::request* request = nullptr;  // nullptr when no head was parsed (400, 408, refusals)
-    unsigned status = 0;
-    std::uint64_t bytes = 0;        // body bytes sent (0 for HEAD and bodiless statuses)
-    std::uint64_t duration_us = 0;  // head parsed → response serialized
-};
+/// What one line says: the runtime's record of an answered request.
+using access_entry = worker::completed_request;
 
 /// The time as each format writes it, for one second.
 struct access_time {
@@ -47,13 +42,14 @@ void format_access_line(
 /// A worker's access log. Off (every call a no-op) until try_open succeeds; then record()
 /// appends to the buffer, which is written out by flush(): when it passes flush_threshold,
 /// from the server's sweep (at least twice a second), on reopen() and at the end of run().
-/// Single-threaded (the worker's loop and its fibers).
-class access_logger {
+/// Single-threaded (the worker's loop and its fibers). As a request observer of the server
+/// (worker/extension.hpp) it gets every answered request and those three moments.
+class access_logger final : public worker::request_observer {
 public:
     static constexpr std::size_t flush_threshold = 64 * 1024;
 
     access_logger() = default;
-    ~access_logger();
+    ~access_logger() override;
     access_logger(const access_logger&) = delete;
     access_logger& operator=(const access_logger&) = delete;
 
@@ -85,6 +81,11 @@ public:
 
     [[nodiscard]] std::size_t buffered() const noexcept { return buf_.size(); }
 
+    void on_request_completed(const worker::completed_request& r) noexcept override { record(r); }
+    void on_tick(std::uint64_t now_ms) noexcept override { tick(now_ms); }
+    void on_reopen() noexcept override { reopen(); }
+    void on_stop() noexcept override { flush(); }
+
 private:
     std::string path_;
     int fd_ = -1;
@@ -97,4 +98,4 @@ private:
     int last_errno_ = 0;
 };
 
-}  // namespace fastfork::worker
+}  // namespace fastfork::handlers

@@ -12,10 +12,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "handlers/options.hpp"
 #include "http/request_ctx.hpp"
-#include "worker/options.hpp"
 
-namespace fastfork::worker {
+namespace fastfork::handlers {
 
 /// The document root `fastfork` serves at "/" when the config names none: opts.root when set,
 /// else "public" when ./public is a directory, else "" (the welcome page). Checks the disk
@@ -88,4 +88,4 @@ private:
     std::vector<entry*> retired_;  // out of the index but still pinned by a response
 };
 
-}  // namespace fastfork::worker
+}  // namespace fastfork::handlers

@@ -1,4 +1,4 @@
-#include "worker/access_log.hpp"
+#include "handlers/access_log.hpp"
 
 #include <unistd.h>
 
@@ -13,21 +13,21 @@
 #include <vector>
 
 #include "http/parser.hpp"
-#include "tests/worker/parsed_request.hpp"
+#include "tests/handlers/parsed_request.hpp"
 
 using namespace fastfork;
 
 namespace {
 
-worker::access_time fixed_time() {
-    worker::access_time t;
+handlers::access_time fixed_time() {
+    handlers::access_time t;
     t.set(971211336);  // 2000-10-10T20:55:36Z
     return t;
 }
 
-std::string line(worker::log_format f, const worker::access_entry& e, unsigned worker_slot = 3) {
+std::string line(handlers::log_format f, const handlers::access_entry& e, unsigned worker_slot = 3) {
     http::byte_buffer out;
-    worker::format_access_line(f, e, fixed_time(), worker_slot, out);
+    handlers::format_access_line(f, e, fixed_time(), worker_slot, out);
     return std::string(out.view());
 }
 
@@ -66,26 +66,26 @@ BOOST_AUTO_TEST_CASE(formats_the_time_in_both_forms) {
 
 BOOST_AUTO_TEST_CASE(combined_line_has_every_field) {
     test::parsed_request req("GET /a/b?c=1 HTTP/1.1\r\nHost: x\r\nReferer: http://r/\r\nUser-Agent: curl/7.88\r\n\r\n");
-    worker::access_entry e{"127.0.0.1", &req.get(), 200, 13, 42};
-    BOOST_CHECK_EQUAL(line(worker::log_format::combined, e),
+    handlers::access_entry e{"127.0.0.1", &req.get(), 200, 13, 42};
+    BOOST_CHECK_EQUAL(line(handlers::log_format::combined, e),
                       "127.0.0.1 - - [10/Oct/2000:20:55:36 +0000] \"GET /a/b?c=1 HTTP/1.1\" 200 13 \"http://r/\" "
                       "\"curl/7.88\"\n");
 }
 
 BOOST_AUTO_TEST_CASE(combined_line_without_headers_or_request) {
     test::parsed_request req("HEAD / HTTP/1.0\r\n\r\n");
-    worker::access_entry e{"::1", &req.get(), 304, 0, 0};
-    BOOST_CHECK_EQUAL(line(worker::log_format::combined, e),
+    handlers::access_entry e{"::1", &req.get(), 304, 0, 0};
+    BOOST_CHECK_EQUAL(line(handlers::log_format::combined, e),
                       "::1 - - [10/Oct/2000:20:55:36 +0000] \"HEAD / HTTP/1.0\" 304 0 \"-\" \"-\"\n");
-    worker::access_entry bad{"10.0.0.1", nullptr, 400, 16, 0};
-    BOOST_CHECK_EQUAL(line(worker::log_format::combined, bad),
+    handlers::access_entry bad{"10.0.0.1", nullptr, 400, 16, 0};
+    BOOST_CHECK_EQUAL(line(handlers::log_format::combined, bad),
                       "10.0.0.1 - - [10/Oct/2000:20:55:36 +0000] \"-\" 400 16 \"-\" \"-\"\n");
 }
 
 BOOST_AUTO_TEST_CASE(combined_line_escapes_quotes_backslashes_and_bytes_outside_ascii) {
     test::parsed_request req("GET /x HTTP/1.1\r\nHost: x\r\nUser-Agent: a\"b\\c\xc3\xa9\tz\r\n\r\n");
-    worker::access_entry e{"1.2.3.4", &req.get(), 200, 1, 0};
-    std::string l = line(worker::log_format::combined, e);
+    handlers::access_entry e{"1.2.3.4", &req.get(), 200, 1, 0};
+    std::string l = line(handlers::log_format::combined, e);
     BOOST_CHECK_MESSAGE(l.find("\"a\\x22b\\x5cc\\xc3\\xa9\\x09z\"\n") != std::string::npos, l);
     BOOST_CHECK_EQUAL(count_lines(l), 1u);
 }
@@ -93,8 +93,8 @@ BOOST_AUTO_TEST_CASE(combined_line_escapes_quotes_backslashes_and_bytes_outside_
 BOOST_AUTO_TEST_CASE(json_line_parses_with_stable_keys_in_order) {
     test::parsed_request req(
         "POST /api?q=%22x%22 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nUser-Agent: t\"\xff\tz\r\n\r\n");
-    worker::access_entry e{"127.0.0.1", &req.get(), 201, 7, 1234};
-    std::string l = line(worker::log_format::json, e, 5);
+    handlers::access_entry e{"127.0.0.1", &req.get(), 201, 7, 1234};
+    std::string l = line(handlers::log_format::json, e, 5);
     BOOST_REQUIRE_EQUAL(l.back(), '\n');
     BOOST_CHECK_EQUAL(count_lines(l), 1u);
     auto j = nlohmann::json::parse(l);
@@ -127,8 +127,8 @@ BOOST_AUTO_TEST_CASE(json_line_parses_with_stable_keys_in_order) {
 }
 
 BOOST_AUTO_TEST_CASE(json_line_without_request_has_empty_strings) {
-    worker::access_entry e{"10.0.0.1", nullptr, 408, 0, 0};
-    auto j = nlohmann::json::parse(line(worker::log_format::json, e));
+    handlers::access_entry e{"10.0.0.1", nullptr, 408, 0, 0};
+    auto j = nlohmann::json::parse(line(handlers::log_format::json, e));
     BOOST_CHECK_EQUAL(j["method"].get<std::string>(), "");
     BOOST_CHECK_EQUAL(j["target"].get<std::string>(), "");
     BOOST_CHECK_EQUAL(j["version"].get<std::string>(), "");
@@ -138,20 +138,20 @@ BOOST_AUTO_TEST_CASE(json_line_without_request_has_empty_strings) {
 BOOST_AUTO_TEST_CASE(logger_buffers_until_flush_and_writes_whole_lines) {
     temp_dir dir;
     const std::string path = dir.path + "/access.log";
-    worker::access_logger log;
+    handlers::access_logger log;
     BOOST_CHECK(!log.is_enabled());
     test::parsed_request req("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
     log.record({"127.0.0.1", &req.get(), 200, 13, 1});  // off: nothing happens
-    BOOST_REQUIRE(log.try_open(path, worker::log_format::combined, 0));
+    BOOST_REQUIRE(log.try_open(path, handlers::log_format::combined, 0));
     BOOST_CHECK(log.is_enabled());
     for (int i = 0; i < 100; ++i) log.record({"127.0.0.1", &req.get(), 200, 13, 1});
     BOOST_CHECK_EQUAL(read_file(path), "");  // buffered, not written yet
     BOOST_CHECK_GT(log.buffered(), 0u);
-    log.tick(worker::access_logger::flush_interval_ms);  // the sweep's tick, half a second in
+    log.tick(handlers::access_logger::flush_interval_ms);  // the sweep's tick, half a second in
     BOOST_CHECK_EQUAL(log.buffered(), 0u);
     BOOST_CHECK_EQUAL(count_lines(read_file(path)), 100u);
     log.record({"127.0.0.1", &req.get(), 200, 13, 1});
-    log.tick(worker::access_logger::flush_interval_ms + 1);  // too soon after the last flush
+    log.tick(handlers::access_logger::flush_interval_ms + 1);  // too soon after the last flush
     BOOST_CHECK_EQUAL(log.buffered() > 0, true);
     log.close();  // flushes
     BOOST_CHECK_EQUAL(count_lines(read_file(path)), 101u);
@@ -161,8 +161,8 @@ BOOST_AUTO_TEST_CASE(logger_buffers_until_flush_and_writes_whole_lines) {
 BOOST_AUTO_TEST_CASE(logger_flushes_past_the_threshold) {
     temp_dir dir;
     const std::string path = dir.path + "/access.log";
-    worker::access_logger log;
-    BOOST_REQUIRE(log.try_open(path, worker::log_format::json, 1));
+    handlers::access_logger log;
+    BOOST_REQUIRE(log.try_open(path, handlers::log_format::json, 1));
     test::parsed_request req("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
     std::size_t n = 0;
     while (read_file(path).empty()) {
@@ -173,15 +173,15 @@ BOOST_AUTO_TEST_CASE(logger_flushes_past_the_threshold) {
     BOOST_CHECK_EQUAL(log.buffered(), 0u);
     const std::string text = read_file(path);
     BOOST_CHECK_EQUAL(count_lines(text), n);
-    BOOST_CHECK_GE(text.size(), worker::access_logger::flush_threshold);
+    BOOST_CHECK_GE(text.size(), handlers::access_logger::flush_threshold);
     BOOST_CHECK_EQUAL(text.back(), '\n');
 }
 
 BOOST_AUTO_TEST_CASE(reopen_after_rename_splits_lines_without_losing_any) {
     temp_dir dir;
     const std::string path = dir.path + "/access.log";
-    worker::access_logger log;
-    BOOST_REQUIRE(log.try_open(path, worker::log_format::combined, 0));
+    handlers::access_logger log;
+    BOOST_REQUIRE(log.try_open(path, handlers::log_format::combined, 0));
     test::parsed_request req("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     for (int i = 0; i < 10; ++i) log.record({"127.0.0.1", &req.get(), 200, 0, 0});
     BOOST_REQUIRE_EQUAL(std::rename(path.c_str(), (path + ".1").c_str()), 0);      // logrotate
@@ -194,8 +194,8 @@ BOOST_AUTO_TEST_CASE(reopen_after_rename_splits_lines_without_losing_any) {
 }
 
 BOOST_AUTO_TEST_CASE(open_failure_reports_and_stays_off) {
-    worker::access_logger log;
-    BOOST_CHECK(!log.try_open("/nonexistent-dir-ff/access.log", worker::log_format::combined, 0));
+    handlers::access_logger log;
+    BOOST_CHECK(!log.try_open("/nonexistent-dir-ff/access.log", handlers::log_format::combined, 0));
     BOOST_CHECK(!log.is_enabled());
 }
 

@@ -1,4 +1,4 @@
-#include "worker/compression.hpp"
+#include "handlers/compression.hpp"
 
 #include <zlib.h>
 
@@ -9,7 +9,7 @@
 #include "http/static_file.hpp"
 #include "worker/log.hpp"
 
-namespace fastfork::worker {
+namespace fastfork::handlers {
 
 namespace {
 
@@ -164,4 +164,4 @@ bool compressor::maybe_compress(const http::request& req, http::response& resp) 
     return true;
 }
 
-}  // namespace fastfork::worker
+}  // namespace fastfork::handlers

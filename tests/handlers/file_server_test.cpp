@@ -1,4 +1,4 @@
-#include "worker/file_server.hpp"
+#include "handlers/file_server.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -82,7 +82,7 @@ struct file_request {
     ~file_request() { ctx.reset(); }  // unpins, as the worker does once a response is written
 
     // `rest` overrides what the server is asked for (the path below a mount point).
-    bool run(worker::file_server& files,
+    bool run(handlers::file_server& files,
              std::string path,
              http::method m = http::method::get,
              const char* rest = nullptr) {
@@ -130,10 +130,10 @@ struct file_request {
     }
 };
 
-worker::options opts_with(std::size_t cache_size = 1000, int ttl_ms = 60'000) {
-    worker::options o;
+handlers::options opts_with(std::size_t cache_size = 1000, int ttl_ms = 60'000) {
+    handlers::options o;
     o.open_file_cache_size = cache_size;
-    o.open_file_cache_ttl = worker::millis(ttl_ms);
+    o.open_file_cache_ttl = handlers::millis(ttl_ms);
     return o;
 }
 
@@ -147,7 +147,7 @@ BOOST_AUTO_TEST_SUITE(worker_file_server)
 
 BOOST_AUTO_TEST_CASE(small_files_come_from_memory_and_hits_need_no_job) {
     temp_tree t;
-    worker::file_server files(t.root.string(), opts_with());
+    handlers::file_server files(t.root.string(), opts_with());
     file_request x;
     BOOST_TEST(x.run(files, "/small.txt"));
     BOOST_TEST(x.status() == 200u);
@@ -163,7 +163,7 @@ BOOST_AUTO_TEST_CASE(small_files_come_from_memory_and_hits_need_no_job) {
 
 BOOST_AUTO_TEST_CASE(large_files_are_file_bodies) {
     temp_tree t;
-    worker::file_server files(t.root.string(), opts_with());
+    handlers::file_server files(t.root.string(), opts_with());
     file_request x;
     BOOST_TEST(x.run(files, "/big.bin"));
     BOOST_TEST(x.resp().has_file_body());
@@ -178,7 +178,7 @@ BOOST_AUTO_TEST_CASE(large_files_are_file_bodies) {
 
 BOOST_AUTO_TEST_CASE(a_pinned_descriptor_survives_eviction_until_the_response_is_reset) {
     temp_tree t;
-    worker::file_server files(t.root.string(), opts_with(1));
+    handlers::file_server files(t.root.string(), opts_with(1));
     file_request a, b;
     BOOST_TEST(a.run(files, "/big.bin"));
     const int fd = a.resp().body_file_fd();
@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(a_pinned_descriptor_survives_eviction_until_the_response_is
 
 BOOST_AUTO_TEST_CASE(ttl_zero_checks_the_disk_every_time) {
     temp_tree t;
-    worker::file_server files(t.root.string(), opts_with(1000, 0));
+    handlers::file_server files(t.root.string(), opts_with(1000, 0));
     file_request x;
     BOOST_TEST(x.run(files, "/small.txt"));
     t.write("small.txt", "changed!\n");
@@ -204,7 +204,7 @@ BOOST_AUTO_TEST_CASE(ttl_zero_checks_the_disk_every_time) {
 
 BOOST_AUTO_TEST_CASE(cache_size_zero_still_serves) {
     temp_tree t;
-    worker::file_server files(t.root.string(), opts_with(0));
+    handlers::file_server files(t.root.string(), opts_with(0));
     file_request x;
     for (int i = 0; i < 3; ++i) {
         BOOST_TEST(x.run(files, "/big.bin"));
@@ -216,7 +216,7 @@ BOOST_AUTO_TEST_CASE(cache_size_zero_still_serves) {
 
 BOOST_AUTO_TEST_CASE(directories_redirect_and_serve_their_index) {
     temp_tree t;
-    worker::file_server files(t.root.string(), opts_with());
+    handlers::file_server files(t.root.string(), opts_with());
     file_request x;
     BOOST_TEST(x.run(files, "/dir?a=1"));
     BOOST_TEST(x.status() == 301u);
@@ -236,9 +236,9 @@ BOOST_AUTO_TEST_CASE(directories_redirect_and_serve_their_index) {
 BOOST_AUTO_TEST_CASE(autoindex_lists_escaped_names) {
     temp_tree t;
     t.write("empty-dir/<b>.txt", "x");
-    worker::options o = opts_with();
+    handlers::options o = opts_with();
     o.autoindex = true;
-    worker::file_server files(t.root.string(), o);
+    handlers::file_server files(t.root.string(), o);
     file_request x;
     BOOST_TEST(x.run(files, "/empty-dir/"));
     BOOST_TEST(x.status() == 200u);
@@ -250,7 +250,7 @@ BOOST_AUTO_TEST_CASE(autoindex_lists_escaped_names) {
 
 BOOST_AUTO_TEST_CASE(refuses_what_leaves_the_root) {
     temp_tree t;
-    worker::file_server files(t.root.string(), opts_with());
+    handlers::file_server files(t.root.string(), opts_with());
     file_request x;
     BOOST_TEST(x.run(files, "/escape.txt"));
     BOOST_TEST(x.status() == 403u);
@@ -265,16 +265,16 @@ BOOST_AUTO_TEST_CASE(refuses_what_leaves_the_root) {
     BOOST_TEST(!x.run(files, "/missing.txt"));
     BOOST_TEST(!x.run(files, "/small.txt/"));
 
-    worker::options on = opts_with();
+    handlers::options on = opts_with();
     on.follow_symlinks = true;
-    worker::file_server following(t.root.string(), on);
+    handlers::file_server following(t.root.string(), on);
     BOOST_TEST(x.run(following, "/escape.txt"));
     BOOST_TEST(x.body() == "TOP SECRET\n");
 }
 
 BOOST_AUTO_TEST_CASE(precompressed_sibling_and_methods) {
     temp_tree t;
-    worker::file_server files(t.root.string(), opts_with());
+    handlers::file_server files(t.root.string(), opts_with());
     file_request x;
     x.accept_encoding = "gzip, br";
     BOOST_TEST(x.run(files, "/style.css"));
@@ -292,7 +292,7 @@ BOOST_AUTO_TEST_CASE(precompressed_sibling_and_methods) {
 }
 
 BOOST_AUTO_TEST_CASE(a_root_that_cannot_be_opened_throws_without_serving) {
-    BOOST_CHECK_THROW(worker::file_server("/nonexistent/ff-root", opts_with()), std::runtime_error);
+    BOOST_CHECK_THROW(handlers::file_server("/nonexistent/ff-root", opts_with()), std::runtime_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,13 +1,15 @@
-#include "worker/router.hpp"
+#include "handlers/router.hpp"
 
 #include <algorithm>
 #include <optional>
 #include <stdexcept>
 
-#include "worker/builtin_routes.hpp"
-#include "worker/server.hpp"
+#include "handlers/builtin_routes.hpp"
+#include "handlers/features.hpp"
+#include "handlers/file_server.hpp"
+#include "handlers/welcome_page.hpp"
 
-namespace fastfork::worker {
+namespace fastfork::handlers {
 
 namespace {
 
@@ -161,9 +163,7 @@ struct routed_handler::state {
     std::optional<router> table;
 
     void build() {
-        const server* srv = server::current();
-        const options defaults{};
-        const options& opts = srv ? srv->opts() : defaults;
+        const options& opts = features::current();
         if (!opts.routes.empty()) {
             table = build_router(opts.routes, factories, opts);
             return;
@@ -182,4 +182,15 @@ void routed_handler::operator()(http::request_ctx& ctx) const {
     (*state_->table)(ctx);
 }
 
-}  // namespace fastfork::worker
+route_factories standard_route_factories() {
+    route_factories f;
+    f.static_root = [](const route_spec& spec, const options& opts) -> route_fn {
+        auto files = std::make_shared<file_server>(spec.root, opts);
+        return [files](http::request_ctx& ctx, std::string_view rest) { return files->try_serve(ctx, rest); };
+    };
+    f.welcome = welcome_page;
+    f.default_root = default_document_root;
+    return f;
+}
+
+}  // namespace fastfork::handlers

@@ -18,9 +18,9 @@
 #include <string>
 #include <thread>
 
-#include "worker/builtin_routes.hpp"
+#include "handlers/features.hpp"
+#include "handlers/router.hpp"
 #include "worker/listener.hpp"
-#include "worker/router.hpp"
 
 namespace {
 std::atomic<bool> g_counting{false};
@@ -118,10 +118,11 @@ struct running_server {
     std::thread thread;
     std::uint16_t port = 0;
 
-    running_server()
-        : running_server(worker::options{}, [](http::request_ctx& ctx) { worker::builtin_routes{}(ctx); }) {}
+    running_server() : running_server(handlers::options{}) {}
 
-    running_server(worker::options o, worker::handler h) {
+    // The `fastfork` binary's set-up: the default route table and the features of `fo`.
+    explicit running_server(handlers::options fo) {
+        worker::handler h = handlers::routed_handler(handlers::route_factories{});
         worker::listen_address a;
         std::string err;
         BOOST_REQUIRE(worker::try_parse_listen_address("127.0.0.1:0", a, err));
@@ -129,9 +130,11 @@ struct running_server {
         BOOST_REQUIRE(fd >= 0);
         port = worker::local_port(fd);
         std::atomic<bool> started{false};
-        thread = std::thread([fd, &started, o = std::move(o), h = std::move(h)] {
+        thread = std::thread([fd, &started, fo = std::move(fo), h = std::move(h)] {
             t_is_server = true;
-            worker::server srv(o, h);
+            handlers::features features(fo, 0);
+            worker::server srv(worker::options{}, h);
+            features.attach(srv);
             srv.add_listener(fd);
             started = true;
             srv.run();
@@ -146,7 +149,7 @@ struct running_server {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(worker_socket_alloc)
+BOOST_AUTO_TEST_SUITE(handlers_socket_alloc)
 
 BOOST_AUTO_TEST_CASE(steady_state_keep_alive_request_allocates_nothing) {
     running_server srv;
@@ -187,13 +190,13 @@ BOOST_AUTO_TEST_CASE(steady_state_pipelined_batch_allocates_nothing) {
 BOOST_AUTO_TEST_CASE(steady_state_with_router_gzip_and_access_log_allocates_nothing) {
     char dir[] = "/tmp/ff-alloc-XXXXXX";
     BOOST_REQUIRE(::mkdtemp(dir));
-    for (auto format : {worker::log_format::combined, worker::log_format::json}) {
+    for (auto format : {handlers::log_format::combined, handlers::log_format::json}) {
         const std::string log = std::string(dir) + "/access.log";
         {
-            worker::options o;
+            handlers::options o;
             o.access_log = log;
             o.access_log_format = format;
-            running_server srv(o, worker::routed_handler(worker::route_factories{}));
+            running_server srv(o);
             int a = connect_to(srv.port);
             exchange_requests(a, 3000, 1);  // warm-up, and at least one flush past the threshold
             exchange_requests(a, 100, 16);

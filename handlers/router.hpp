@@ -10,10 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "handlers/options.hpp"
 #include "http/request_ctx.hpp"
-#include "worker/options.hpp"
 
-namespace fastfork::worker {
+namespace fastfork::handlers {
 
 /// Answers a request routed to it. `rest` is the request path after the route's prefix: "" when
 /// the path is the prefix itself, else it starts with '/' ("/static/a.css" under "/static/" →
@@ -86,9 +86,13 @@ struct route_factories {
 
 /// The `fastfork` binary's handler. Its table depends on the configuration of the worker that
 /// runs it, which a reload changes, so it is built in each process on its first request, from
-/// server::current()->opts() (defaults outside a server): opts.routes, or default_routes with
+/// features::current() (defaults when no features are attached): opts.routes, or default_routes with
 /// factories.default_root. Copies share the table. If the build throws, that request fails (500,
 /// logged) and the next one tries again.
+/// The factories of the `fastfork` binary: static roots served by file_server, the welcome
+/// page, and ./public as the default root when it exists.
+[[nodiscard]] route_factories standard_route_factories();
+
 class routed_handler {
 public:
     explicit routed_handler(route_factories factories);
@@ -99,4 +103,4 @@ private:
     std::shared_ptr<state> state_;
 };
 
-}  // namespace fastfork::worker
+}  // namespace fastfork::handlers

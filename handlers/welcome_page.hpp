@@ -6,13 +6,13 @@
 
 #include "http/request_ctx.hpp"
 
-namespace fastfork::worker {
+namespace fastfork::handlers {
 
 /// Answers the welcome page (HTML, Cache-Control: no-store) when `rest` is "" or "/" and returns
 /// true; returns false, ctx untouched, for any other path. `rest` is the path below the mount
-/// point (ctx.path() when mounted at "/"); the signature fits worker/router.hpp's route_fn.
+/// point (ctx.path() when mounted at "/"); the signature fits handlers/router.hpp's route_fn.
 /// Stats: the whole instance from shm::current_segment() under a master, else this server's
 /// own counters (`--single-process`), else none (outside a worker).
 bool welcome_page(http::request_ctx& ctx, std::string_view rest);
 
-}  // namespace fastfork::worker
+}  // namespace fastfork::handlers

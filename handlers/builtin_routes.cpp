@@ -1,4 +1,4 @@
-#include "worker/builtin_routes.hpp"
+#include "handlers/builtin_routes.hpp"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include "shm/snapshot.hpp"
 #include "worker/server.hpp"
 
-namespace fastfork::worker {
+namespace fastfork::handlers {
 
 namespace {
 constexpr std::string_view hello = "Hello, World!";
@@ -37,7 +37,7 @@ void sleep_route(http::request_ctx& ctx) {
     ctx.set_body(std::string_view(body, static_cast<std::size_t>(n)));
 }
 
-void healthz_route(http::request_ctx& ctx, const server* srv) {
+void healthz_route(http::request_ctx& ctx, const worker::server* srv) {
     char body[512];
     int n;
     if (srv) {
@@ -60,26 +60,22 @@ void healthz_route(http::request_ctx& ctx, const server* srv) {
 
 // The whole instance from the stats segment this worker inherited from its master; without a
 // master (--single-process) there is none, and the snapshot holds this server's own counters.
-shm::snapshot take_stats(const server& srv) {
+shm::snapshot take_stats(const worker::server& srv) {
     if (const shm::segment_layout* seg = shm::current_segment())
         return shm::take_snapshot(*seg, shm::current_segment_name());
     return shm::take_local_snapshot(srv.counters(), srv.latency(), "single-process");
 }
 
-void metrics_route(http::request_ctx& ctx, const server& srv) {
+void metrics_route(http::request_ctx& ctx, const worker::server& srv) {
     ctx.set_content_type(shm::prometheus_content_type);
     ctx.add_header("Cache-Control", "no-store");
     ctx.set_body(shm::render_prometheus(take_stats(srv)));
 }
 
-void stats_route(http::request_ctx& ctx, const server& srv) {
+void stats_route(http::request_ctx& ctx, const worker::server& srv) {
     ctx.set_content_type(application_json);
     ctx.add_header("Cache-Control", "no-store");
     ctx.set_body(shm::render_json(take_stats(srv)));
-}
-
-bool is_route(std::string_view path, const std::string& configured) {
-    return !configured.empty() && path == configured;
 }
 
 void plaintext_route(http::request_ctx& ctx) {
@@ -106,17 +102,17 @@ builtin_fn find_builtin(std::string_view name) noexcept {
     if (name == "plaintext") return plaintext_route;
     if (name == "json") return json_route;
     if (name == "sleep") return sleep_route;
-    if (name == "healthz") return [](http::request_ctx& ctx) { healthz_route(ctx, server::current()); };
+    if (name == "healthz") return [](http::request_ctx& ctx) { healthz_route(ctx, worker::server::current()); };
     if (name == "metrics")
         return [](http::request_ctx& ctx) {
-            if (const server* srv = server::current())
+            if (const worker::server* srv = worker::server::current())
                 metrics_route(ctx, *srv);
             else
                 no_server(ctx);
         };
     if (name == "stats")
         return [](http::request_ctx& ctx) {
-            if (const server* srv = server::current())
+            if (const worker::server* srv = worker::server::current())
                 stats_route(ctx, *srv);
             else
                 no_server(ctx);
@@ -124,31 +120,4 @@ builtin_fn find_builtin(std::string_view name) noexcept {
     return nullptr;
 }
 
-bool builtin_routes::try_handle(http::request_ctx& ctx) const {
-    std::string_view path = ctx.path();
-    if (path == "/plaintext") {
-        plaintext_route(ctx);
-    } else if (path == "/json") {
-        json_route(ctx);
-    } else if (path == "/sleep") {
-        sleep_route(ctx);
-    } else if (path == "/healthz") {
-        healthz_route(ctx, server::current());
-    } else if (const server* srv = server::current(); srv && is_route(path, srv->opts().metrics_path)) {
-        metrics_route(ctx, *srv);
-    } else if (srv && is_route(path, srv->opts().stats_path)) {
-        stats_route(ctx, *srv);
-    } else {
-        return false;
-    }
-    return true;
-}
-
-void builtin_routes::operator()(http::request_ctx& ctx) const {
-    if (try_handle(ctx)) return;
-    ctx.set_status(404);
-    ctx.set_content_type(text_plain);
-    ctx.set_body_static("404 Not Found\n");
-}
-
-}  // namespace fastfork::worker
+}  // namespace fastfork::handlers

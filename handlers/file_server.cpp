@@ -1,4 +1,4 @@
-#include "worker/file_server.hpp"
+#include "handlers/file_server.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 #include "http/static_file.hpp"
 #include "worker/log.hpp"
 
-namespace fastfork::worker {
+namespace fastfork::handlers {
 
 using clock_type = std::chrono::steady_clock;
 
@@ -624,4 +624,4 @@ void file_server::answer_listing(http::request_ctx& ctx, std::string_view rel) {
     ctx.set_body(html);
 }
 
-}  // namespace fastfork::worker
+}  // namespace fastfork::handlers

@@ -1,28 +1,29 @@
 #pragma once
-// gzip of dynamic responses (worker): decides from the request's Accept-Encoding and the
-// response (status, size, type, existing codings) whether to compress, and compresses with one
-// zlib stream and one output buffer per worker, reused for every response.
+// gzip of dynamic responses (worker), a response filter of the runtime: decides from the
+// request's Accept-Encoding and the response (status, size, type, existing codings) whether to compress, and compresses
+// with one zlib stream and one output buffer per worker, reused for every response.
 
 #include <cstddef>
 #include <memory>
 #include <string_view>
 
+#include "handlers/options.hpp"
 #include "http/byte_buffer.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
-#include "worker/options.hpp"
+#include "worker/extension.hpp"
 
 struct z_stream_s;
 
-namespace fastfork::worker {
+namespace fastfork::handlers {
 
 /// One per worker (single-threaded). The zlib state (about 256 KiB at the default memLevel) is
 /// allocated on the first compressed response, so a worker that never compresses pays nothing.
-class compressor {
+class compressor final : public worker::response_filter {
 public:
     /// Uses opts.gzip, opts.gzip_min_length and opts.gzip_level (clamped to 1..9).
     explicit compressor(const options& opts);
-    ~compressor();
+    ~compressor() override;
     compressor(const compressor&) = delete;
     compressor& operator=(const compressor&) = delete;
 
@@ -39,6 +40,11 @@ public:
     /// Returns whether it compressed. Throws only bad_alloc (from the response's buffers); a zlib
     /// failure leaves the body as it was. HEAD is treated like GET, so both send the same headers.
     bool maybe_compress(const http::request& req, http::response& resp);
+
+    /// The response filter: maybe_compress when enabled.
+    void filter(const http::request& req, http::response& resp) override {
+        if (enabled_) maybe_compress(req, resp);
+    }
 
     /// Compresses `in` as one gzip member (RFC 1952) into the worker's buffer; the view is valid
     /// until the next call. Returns false (and an empty view) when zlib fails or when the output
@@ -70,4 +76,4 @@ private:
     http::byte_buffer out_;
 };
 
-}  // namespace fastfork::worker
+}  // namespace fastfork::handlers

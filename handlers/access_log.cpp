@@ -1,4 +1,4 @@
-#include "worker/access_log.hpp"
+#include "handlers/access_log.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 
 #include "worker/log.hpp"
 
-namespace fastfork::worker {
+namespace fastfork::handlers {
 
 namespace {
 
@@ -226,4 +226,4 @@ void access_logger::close() noexcept {
     fd_ = -1;
 }
 
-}  // namespace fastfork::worker
+}  // namespace fastfork::handlers

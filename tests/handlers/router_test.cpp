@@ -1,4 +1,4 @@
-#include "worker/router.hpp"
+#include "handlers/router.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <stdexcept>
@@ -6,8 +6,8 @@
 #include <vector>
 
 using namespace fastfork;
-using worker::route_fn;
-using worker::route_spec;
+using handlers::route_fn;
+using handlers::route_spec;
 
 namespace {
 
@@ -22,7 +22,7 @@ route_fn named(std::string name, std::vector<std::string>* seen = nullptr, bool 
 }
 
 // The route name that serves `path` ("" when none), and the rest it gets.
-std::string served_by(const worker::router& r, std::string_view path, std::string* rest_out = nullptr) {
+std::string served_by(const handlers::router& r, std::string_view path, std::string* rest_out = nullptr) {
     std::string_view rest;
     const route_fn* fn = r.match(path, rest);
     if (!fn) return {};
@@ -40,7 +40,7 @@ struct routed {
     std::string body;
 };
 
-routed route(const worker::router& r, std::string_view path) {
+routed route(const handlers::router& r, std::string_view path) {
     http::request req;
     req.path = path;
     http::request_ctx ctx;
@@ -54,7 +54,7 @@ routed route(const worker::router& r, std::string_view path) {
 BOOST_AUTO_TEST_SUITE(worker_router)
 
 BOOST_AUTO_TEST_CASE(longest_prefix_wins_whatever_the_order_of_adding) {
-    worker::router r;
+    handlers::router r;
     BOOST_REQUIRE(r.add("/", named("root")));
     BOOST_REQUIRE(r.add("/static/", named("static")));
     BOOST_REQUIRE(r.add("/static/img", named("img")));
@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(longest_prefix_wins_whatever_the_order_of_adding) {
 }
 
 BOOST_AUTO_TEST_CASE(matches_whole_path_segments_only) {
-    worker::router r;
+    handlers::router r;
     BOOST_REQUIRE(r.add("/static/", named("static")));
     BOOST_REQUIRE(r.add("/plaintext", named("plaintext")));
     std::string rest;
@@ -88,14 +88,14 @@ BOOST_AUTO_TEST_CASE(matches_whole_path_segments_only) {
 }
 
 BOOST_AUTO_TEST_CASE(targets_without_a_path_match_nothing) {
-    worker::router r;
+    handlers::router r;
     BOOST_REQUIRE(r.add("/", named("root")));
     BOOST_CHECK_EQUAL(served_by(r, ""), "");  // authority- and asterisk-form
     BOOST_CHECK_EQUAL(served_by(r, "*"), "");
 }
 
 BOOST_AUTO_TEST_CASE(same_normalized_prefix_is_refused) {
-    worker::router r;
+    handlers::router r;
     BOOST_CHECK(r.add("/static", named("a")));
     BOOST_CHECK(!r.add("/static/", named("b")));
     BOOST_CHECK(r.add("/", named("root")));
@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(same_normalized_prefix_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(answers_404_when_nothing_matches_or_the_route_declines) {
-    worker::router r;
+    handlers::router r;
     std::vector<std::string> seen;
     BOOST_REQUIRE(r.add("/files", named("files", &seen, /*answers=*/false)));
     auto a = route(r, "/files/missing.txt");
@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(answers_404_when_nothing_matches_or_the_route_declines) {
 }
 
 BOOST_AUTO_TEST_CASE(checks_specs_and_names_the_field) {
-    auto why = [](route_spec s) { return worker::check_route_spec(s); };
+    auto why = [](route_spec s) { return handlers::check_route_spec(s); };
     BOOST_CHECK_EQUAL(why({"/", "plaintext", ""}), "");
     BOOST_CHECK_EQUAL(why({"/static/", "", "/srv/www"}), "");
     BOOST_CHECK(why({"static/", "", "/srv"}).find("field \"prefix\"") == 0);
@@ -129,13 +129,13 @@ BOOST_AUTO_TEST_CASE(checks_specs_and_names_the_field) {
     BOOST_CHECK_MESSAGE(e.find("plaintext, json, sleep, healthz, metrics, stats, welcome") != std::string::npos, e);
     BOOST_CHECK(why({"/x", "json", "/srv"}).find("only one") != std::string::npos);
     BOOST_CHECK(why({"/x", "", ""}).find("\"handler\" or a \"root\"") != std::string::npos);
-    for (std::string_view name : worker::builtin_handler_names)
+    for (std::string_view name : handlers::builtin_handler_names)
         BOOST_CHECK_EQUAL(why({"/x", std::string(name), ""}), "");
 }
 
 BOOST_AUTO_TEST_CASE(default_table_has_the_builtins_then_root_or_welcome) {
-    worker::options o;
-    auto routes = worker::default_routes(o, "public");
+    handlers::options o;
+    auto routes = handlers::default_routes(o, "public");
     std::vector<std::string> got;
     for (const auto& r : routes) got.push_back(r.prefix + "=" + (r.root.empty() ? r.handler : "root:" + r.root));
     std::vector<std::string> want = {"/plaintext=plaintext", "/json=json",   "/sleep=sleep", "/healthz=healthz",
@@ -144,23 +144,23 @@ BOOST_AUTO_TEST_CASE(default_table_has_the_builtins_then_root_or_welcome) {
 
     o.metrics_path = "";
     o.stats_path = "/json";  // taken by the built-in: not routed twice
-    routes = worker::default_routes(o, "");
+    routes = handlers::default_routes(o, "");
     BOOST_CHECK_EQUAL(routes.size(), 5u);
     BOOST_CHECK_EQUAL(routes.back().prefix, "/");
     BOOST_CHECK_EQUAL(routes.back().handler, "welcome");
 }
 
 BOOST_AUTO_TEST_CASE(builds_builtins_static_roots_and_welcome) {
-    worker::options o;
+    handlers::options o;
     std::vector<std::string> made;
-    worker::route_factories f;
-    f.static_root = [&made](const route_spec& spec, const worker::options&) {
+    handlers::route_factories f;
+    f.static_root = [&made](const route_spec& spec, const handlers::options&) {
         made.push_back(spec.prefix + "->" + spec.root);
         return named("files:" + spec.root);
     };
     std::vector<route_spec> specs = {
         {"/assets/", "", "/srv/a"}, {"/", "", "/srv/www"}, {"/ping", "plaintext", ""}, {"/hello", "welcome", ""}};
-    worker::router r = worker::build_router(specs, f, o);
+    handlers::router r = handlers::build_router(specs, f, o);
     BOOST_CHECK_EQUAL(r.size(), 4u);
     BOOST_REQUIRE_EQUAL(made.size(), 2u);
     BOOST_CHECK_EQUAL(made[0], "/assets/->/srv/a");
@@ -174,37 +174,37 @@ BOOST_AUTO_TEST_CASE(builds_builtins_static_roots_and_welcome) {
 }
 
 BOOST_AUTO_TEST_CASE(build_errors_name_the_route) {
-    worker::options o;
-    worker::route_factories none;
+    handlers::options o;
+    handlers::route_factories none;
     try {
-        (void)worker::build_router({{"/", "json", ""}, {"/static/", "", "/srv"}}, none, o);
+        (void)handlers::build_router({{"/", "json", ""}, {"/static/", "", "/srv"}}, none, o);
         BOOST_FAIL("expected an exception");
     } catch (const std::runtime_error& e) {
         BOOST_CHECK_MESSAGE(std::string(e.what()).find("route 1 (\"/static/\")") == 0, e.what());
     }
-    worker::route_factories failing;
-    failing.static_root = [](const route_spec&, const worker::options&) -> route_fn {
+    handlers::route_factories failing;
+    failing.static_root = [](const route_spec&, const handlers::options&) -> route_fn {
         throw std::runtime_error("cannot open the root");
     };
     try {
-        (void)worker::build_router({{"/x", "", "/nope"}}, failing, o);
+        (void)handlers::build_router({{"/x", "", "/nope"}}, failing, o);
         BOOST_FAIL("expected an exception");
     } catch (const std::runtime_error& e) {
         BOOST_CHECK_MESSAGE(std::string(e.what()) == "route 0 (\"/x\"): cannot open the root", e.what());
     }
-    BOOST_CHECK_THROW((void)worker::build_router({{"/a", "json", ""}, {"/a/", "plaintext", ""}}, none, o),
+    BOOST_CHECK_THROW((void)handlers::build_router({{"/a", "json", ""}, {"/a/", "plaintext", ""}}, none, o),
                       std::runtime_error);
 }
 
 BOOST_AUTO_TEST_CASE(routed_handler_builds_once_from_the_defaults_outside_a_server) {
     int builds = 0;
-    worker::route_factories f;
-    f.default_root = [&builds](const worker::options&) {
+    handlers::route_factories f;
+    f.default_root = [&builds](const handlers::options&) {
         ++builds;
         return std::string();
     };
-    worker::routed_handler h(std::move(f));
-    worker::routed_handler copy = h;  // copies share the table
+    handlers::routed_handler h(std::move(f));
+    handlers::routed_handler copy = h;  // copies share the table
     http::request req;
     req.path = "/plaintext";
     http::request_ctx ctx;

@@ -1,4 +1,4 @@
-#include "worker/welcome_page.hpp"
+#include "handlers/welcome_page.hpp"
 
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 #include "shm/snapshot.hpp"
 #include "worker/server.hpp"
 
-namespace fastfork::worker {
+namespace fastfork::handlers {
 
 namespace {
 
@@ -81,7 +81,7 @@ std::string format_uptime(double seconds) {
 }
 
 void append_stats(std::string& html) {
-    const server* srv = server::current();
+    const worker::server* srv = worker::server::current();
     if (!srv) {
         html += "<p>(no statistics outside a worker)</p>\n";
         return;
@@ -134,4 +134,4 @@ bool welcome_page(http::request_ctx& ctx, std::string_view rest) {
     return true;
 }
 
-}  // namespace fastfork::worker
+}  // namespace fastfork::handlers
