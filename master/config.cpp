@@ -368,6 +368,17 @@ std::optional<config_error> validate(const config& cfg) {
     return std::nullopt;
 }
 
+std::string instance_name(const config& cfg) {
+    if (!cfg.name.empty()) return cfg.name;
+    worker::listen_address a;
+    std::string err;
+    if (!cfg.listen.empty() && worker::try_parse_listen_address(cfg.listen.front(), a, err)) {
+        auto colon = a.text.rfind(':');
+        return a.text.substr(colon + 1);
+    }
+    return "default";
+}
+
 void apply_log_level(const config& cfg) noexcept {
     worker::log_level level = worker::log_level::info;
     (void)worker::try_parse_log_level(cfg.log_level, level);  // validated when it was set

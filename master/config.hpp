@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "worker/options.hpp"
@@ -61,6 +62,15 @@ struct setting {
 
 /// The worker count that `cfg.workers` means (resolving 0 = auto).
 [[nodiscard]] unsigned resolved_workers(const config& cfg) noexcept;
+
+/// Command-line settings, re-applied over the file on every reload (flags override the file).
+using overrides = std::vector<std::pair<std::string, std::string>>;
+
+/// Defaults, then the file (when `path` is not empty), then `flags`; validated.
+[[nodiscard]] std::optional<config_error> build_config(const std::string& path, const overrides& flags, config& out);
+
+/// The instance name a config implies: its `name`, or the first listen port.
+[[nodiscard]] std::string instance_name(const config& cfg);
 
 /// Makes `cfg.log_level` the error log's level in this process (master, worker or single process).
 void apply_log_level(const config& cfg) noexcept;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace fastfork::master {
@@ -180,6 +181,20 @@ std::optional<config_error> load_config_file(const std::string& path, config& cf
     ss << in.rdbuf();
     cfg.source = path;
     return load_config_text(ss.str(), path, cfg);
+}
+
+std::optional<config_error> build_config(const std::string& path, const overrides& flags, config& out) {
+    config cfg;
+    if (!path.empty()) {
+        if (auto err = load_config_file(path, cfg)) return err;
+    }
+    for (const auto& [key, value] : flags) {
+        if (auto err = apply_setting(cfg, key, value)) return config_error{"flag --" + key + ": " + err->message};
+    }
+    if (auto err = validate(cfg)) return err;
+    cfg.source = path;
+    out = std::move(cfg);
+    return std::nullopt;
 }
 
 }  // namespace fastfork::master
