@@ -42,7 +42,7 @@ std::string set_duration(worker::millis& field, std::string_view v) {
 template <class T>
 std::string set_size(T& field, std::string_view v, std::uint64_t min, std::uint64_t max) {
     auto s = parse_size(v);
-    if (!s) return "expected a size like \"4MiB\", \"64KiB\", \"512\"";
+    if (!s) return "expected a size like \"4MiB\", \"8m\", \"512k\", \"512\"";
     if (*s < min || *s > max)
         return "expected a size from " + std::to_string(min) + " to " + std::to_string(max) + " bytes";
     field = static_cast<T>(*s);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string_view>
 #include <utility>
@@ -114,6 +115,20 @@ std::string where(const std::string& origin, const std::string& text, std::size_
     return origin + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": ";
 }
 
+/// Where the comma is when the parser stopped at a '}' or ']' right after one (`{"a": 1,}`):
+/// nlohmann reports that as "expected string literal", which hides the real mistake.
+/// `offset` is moved onto the closing bracket.
+std::optional<std::size_t> trailing_comma_before(const std::string& text, std::size_t& offset) {
+    std::size_t at = offset;
+    if (at < text.size() && text[at] != '}' && text[at] != ']' && at > 0) --at;
+    if (at >= text.size() || (text[at] != '}' && text[at] != ']')) return std::nullopt;
+    std::size_t i = at;
+    while (i > 0 && std::string_view(" \t\r\n").find(text[i - 1]) != std::string_view::npos) --i;
+    if (i == 0 || text[i - 1] != ',') return std::nullopt;
+    offset = at;
+    return i - 1;
+}
+
 /// A JSON value as the settings table reads it; nullopt with `why` when its type cannot fit.
 std::optional<std::string> value_text(const setting& s, const nlohmann::json& v, std::string& why) {
     if (s.kind == "json") return v.dump();  // structured (routes): the setting parses the JSON itself
@@ -147,6 +162,12 @@ std::optional<config_error> load_config_text(const std::string& text, const std:
     } catch (const nlohmann::json::parse_error& e) {
         // e.byte is 1-based and points just past the offending character.
         std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
+        if (auto comma = trailing_comma_before(text, offset)) {
+            position p = position_at(text, *comma);
+            return config_error{where(origin, text, offset) + "invalid JSON: trailing comma (at " +
+                                std::to_string(p.line) + ":" + std::to_string(p.column) + ") before '" + text[offset] +
+                                "'; JSON allows none"};
+        }
         std::string what = e.what();
         if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
         return config_error{where(origin, text, offset) + "invalid JSON: " + what};

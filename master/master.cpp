@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "master/config_file.hpp"
+#include "master/plural.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
 #include "worker/loop.hpp"
@@ -156,8 +157,8 @@ int master_process::run() {
             break;
         }
     }
-    FF_LOG_INFO("%u workers on %s (stats: /dev/shm/fastfork.%s)", worker_count_, cfg_.listen.front().c_str(),
-                name_.c_str());
+    FF_LOG_INFO("%s on %s (stats: /dev/shm/fastfork.%s)", count_of(worker_count_, "worker").c_str(),
+                cfg_.listen.front().c_str(), name_.c_str());
     uv_run(&loop_, UV_RUN_DEFAULT);
 
     worker::close_loop(&loop_);
@@ -228,7 +229,7 @@ void master_process::tick() noexcept {
     }
     if (stopping_) {
         if (now >= shutdown_deadline_ms_ && !forced_) {
-            FF_LOG_WARN("shutdown_timeout: killing %zu workers", procs_.size());
+            FF_LOG_WARN("shutdown_timeout: killing %s", count_of(procs_.size(), "worker").c_str());
             forced_ = true;
             signal_generation(0, SIGKILL, false);
         }
@@ -238,7 +239,10 @@ void master_process::tick() noexcept {
     if (starting_) {
         if (all_ready(generation_)) {
             starting_ = false;
-            FF_LOG_INFO("all %u workers ready", worker_count_);
+            if (worker_count_ == 1)
+                FF_LOG_INFO("the worker is ready");
+            else
+                FF_LOG_INFO("all %u workers ready", worker_count_);
             notifier_.ready();
             if (reload_again_) {  // a SIGHUP that came while the first generation started
                 reload_again_ = false;

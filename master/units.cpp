@@ -44,13 +44,13 @@ std::optional<std::uint64_t> parse_size(std::string_view text) noexcept {
     std::string_view unit;
     if (!split_number(text, v, unit)) return std::nullopt;
     double factor;
-    if (unit.empty() || unit == "B")
-        factor = 1;
-    else if (unit == "K" || unit == "KB" || unit == "KiB" || unit == "k")
+    if (unit.empty() || unit == "B") factor = 1;
+    // nginx writes sizes as "512k", "8m", "1g"; both cases and the IEC spellings are accepted.
+    else if (unit == "K" || unit == "KB" || unit == "KiB" || unit == "k" || unit == "kb" || unit == "kB")
         factor = 1024.0;
-    else if (unit == "M" || unit == "MB" || unit == "MiB")
+    else if (unit == "M" || unit == "MB" || unit == "MiB" || unit == "m" || unit == "mb")
         factor = 1024.0 * 1024;
-    else if (unit == "G" || unit == "GB" || unit == "GiB")
+    else if (unit == "G" || unit == "GB" || unit == "GiB" || unit == "g" || unit == "gb")
         factor = 1024.0 * 1024 * 1024;
     else
         return std::nullopt;

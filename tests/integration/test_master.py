@@ -446,6 +446,20 @@ class CheckConfig(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("is valid", out)
 
+    def test_check_config_beside_a_live_instance_binds_nothing(self):
+        # nginx -t is run right before a reload, while the instance serves: it must not open a
+        # SO_REUSEPORT socket that would join the live group and take a share of its connections.
+        with MasterProcess(workers=2) as m:
+            before = listen_inodes(m.port)
+            cmd = [FASTFORK_BIN, "--check-config", "--listen", "127.0.0.1:%d" % m.port, "--name", m.name,
+                   "--workers", "2"]
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            out, _ = p.communicate(timeout=scaled(10))
+            self.assertEqual(p.returncode, 0, out)
+            self.assertIn(b"is valid", out)
+            self.assertEqual(listen_inodes(m.port), before)
+            self.assertEqual(len(before), 2)
+
     def test_unknown_flag_suggests_the_key(self):
         rc, out = self.check("ok.json", '{"workers": 2}\n', "--wokers", "3")
         self.assertEqual(rc, 1, out)

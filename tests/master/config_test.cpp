@@ -56,6 +56,18 @@ BOOST_AUTO_TEST_CASE(bad_json_names_position) {
     BOOST_CHECK_MESSAGE(e.find("invalid JSON") != std::string::npos, e);
 }
 
+BOOST_AUTO_TEST_CASE(trailing_comma_is_reported_as_such) {
+    std::string e = error_of("{\n  \"workers\": 2,\n}");
+    BOOST_CHECK_MESSAGE(e.find("f.json:3:1: invalid JSON: trailing comma (at 2:15)") == 0, e);
+    BOOST_CHECK_MESSAGE(e.find("expected string literal") == std::string::npos, e);
+    e = error_of(R"({"listen": ["127.0.0.1:1", ], "workers": 2})");
+    BOOST_CHECK_MESSAGE(e.find("f.json:1:28: invalid JSON: trailing comma (at 1:26) before ']'") == 0, e);
+    // Other syntax errors keep nlohmann's description.
+    e = error_of("{\"workers\": 2 \"x\": 1}");
+    BOOST_CHECK_MESSAGE(e.find("trailing comma") == std::string::npos && e.find("invalid JSON") != std::string::npos,
+                        e);
+}
+
 BOOST_AUTO_TEST_CASE(rejects_bad_addresses_wrong_types_and_duplicates) {
     BOOST_CHECK(error_of(R"({"listen": "300.1.2.3:80"})").find("key \"listen\"") != std::string::npos);
     BOOST_CHECK(error_of(R"({"workers": [1]})").find("key \"workers\"") != std::string::npos);

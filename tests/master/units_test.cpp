@@ -30,4 +30,14 @@ BOOST_AUTO_TEST_CASE(parses_sizes_as_binary_units) {
     BOOST_CHECK(!parse_size("0.5"));
 }
 
+BOOST_AUTO_TEST_CASE(parses_nginx_style_sizes) {
+    BOOST_CHECK(parse_size("512k") == 512u << 10);
+    BOOST_CHECK(parse_size("8m") == 8u << 20);
+    BOOST_CHECK(parse_size("1g") == 1ull << 30);
+    BOOST_CHECK(parse_size("8M") == 8u << 20);
+    BOOST_CHECK(parse_size("4MiB") == 4u << 20);
+    BOOST_CHECK(!parse_size("8x"));
+    BOOST_CHECK(!parse_size("8mm"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
