@@ -42,11 +42,17 @@ struct setting {
     std::string_view key;   // JSON key and, with dashes, the flag: header_timeout ↔ --header-timeout
     std::string_view kind;  // "duration", "size", "count", "string", "bool", "list", "auto|count", "json"
                             // ("json": any JSON value; parse gets its text, a flag passes it as is)
-    std::string_view default_text;
+    /// The setting's value in `cfg`, spelled as the config file would ("30s", "64KiB", true). The
+    /// defaults --help prints are show(config{}): read from the structs, never restated.
+    std::string (*show)(const config& cfg);
     std::string_view doc;
     /// Applies `value`; returns an error reason (empty on success).
     std::string (*parse)(config& cfg, std::string_view value);
 };
+
+/// The "keys" part of --help: one line per setting with its key, its value in `values` (the
+/// defaults of a default-constructed config unless told otherwise) and its doc.
+[[nodiscard]] std::string describe_settings(const config& values = config{});
 
 /// Every setting, in documentation order.
 [[nodiscard]] const std::vector<setting>& settings();

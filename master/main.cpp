@@ -32,9 +32,7 @@ constexpr const char* usage_text =
 void print_help() {
     std::fputs(usage_text, stdout);
     std::fputs("\nkeys (JSON name, default, meaning):\n", stdout);
-    for (const auto& s : fastfork::master::settings())
-        std::printf("  %-26s %-14s %.*s\n", std::string(s.key).c_str(), std::string(s.default_text).c_str(),
-                    static_cast<int>(s.doc.size()), s.doc.data());
+    std::fputs(fastfork::master::describe_settings().c_str(), stdout);
 }
 
 std::string key_of_flag(std::string_view flag) {

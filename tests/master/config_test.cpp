@@ -4,7 +4,9 @@
 
 #include "master/config_file.hpp"
 #include "master/master.hpp"
+#include "master/units.hpp"
 #include "worker/log.hpp"
+#include "worker/options.hpp"
 
 using namespace fastfork::master;
 
@@ -178,6 +180,51 @@ BOOST_AUTO_TEST_CASE(instance_name_defaults_to_the_first_port) {
     BOOST_CHECK_EQUAL(instance_name(cfg), "18555");
     cfg.name = "edge";
     BOOST_CHECK_EQUAL(instance_name(cfg), "edge");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(master_config_help)
+
+// The defaults --help prints come from the structs (worker::options{}, http::limits{}, config{}),
+// so they cannot drift from the code: each line shows what a default config holds.
+BOOST_AUTO_TEST_CASE(help_shows_the_values_of_default_options) {
+    const std::string help = describe_settings();
+    const config defaults;
+    const fastfork::worker::options opts;
+    auto line_of = [&](std::string_view key) {
+        auto at = help.find("  " + std::string(key) + " ");
+        BOOST_REQUIRE_MESSAGE(at != std::string::npos, key);
+        return help.substr(at, help.find('\n', at) - at);
+    };
+    for (const auto& s : settings()) {
+        std::string line = line_of(s.key);
+        BOOST_CHECK_MESSAGE(line.find(" " + s.show(defaults) + " ") != std::string::npos, line);
+    }
+    BOOST_CHECK(line_of("concurrency").find(" " + std::to_string(opts.concurrency) + " ") != std::string::npos);
+    BOOST_CHECK(line_of("stack_size").find("\"" + format_size(opts.stack_size) + "\"") != std::string::npos);
+    BOOST_CHECK(line_of("max_body").find("\"" + format_size(opts.limits.max_body) + "\"") != std::string::npos);
+    BOOST_CHECK(line_of("idle_timeout").find("\"" + format_duration(opts.idle_timeout) + "\"") != std::string::npos);
+    BOOST_CHECK(line_of("backlog").find(" " + std::to_string(defaults.backlog) + " ") != std::string::npos);
+    BOOST_CHECK(line_of("gzip").find(opts.gzip ? " true " : " false ") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(help_values_follow_the_struct_and_read_back) {
+    config changed;
+    changed.worker.concurrency = 1234;
+    changed.worker.header_timeout = std::chrono::milliseconds(2500);
+    const std::string help = describe_settings(changed);
+    BOOST_CHECK(help.find(" 1234 ") != std::string::npos);
+    BOOST_CHECK(help.find("\"2500ms\"") != std::string::npos);
+    // Every scalar default, fed back as a value, gives the same setting: the shown text is real syntax.
+    for (const auto& s : settings()) {
+        if (s.kind != "duration" && s.kind != "size" && s.kind != "count" && s.kind != "bool") continue;
+        std::string text = s.show(config{});
+        if (text.size() >= 2 && text.front() == '"') text = text.substr(1, text.size() - 2);
+        config fresh;
+        BOOST_CHECK_MESSAGE(!apply_setting(fresh, s.key, text), s.key);
+        BOOST_CHECK_EQUAL(s.show(fresh), s.show(config{}));
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
