@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "master/listen_conflict.hpp"
 #include "worker/listener.hpp"
 
 namespace fastfork::master {
@@ -15,6 +16,12 @@ bool listen_sockets::open(const std::vector<std::string>& addresses, unsigned co
         if (!worker::try_parse_listen_address(spec, a, error)) {
             error = "listen \"" + spec + "\": " + error;
             return false;
+        }
+        if (!contains(spec)) {
+            if (std::string why = find_listen_conflict(a, all_fds()); !why.empty()) {
+                error = "cannot listen on " + a.text + ": " + why;
+                return false;
+            }
         }
         auto& fds = fds_[spec];
         while (fds.size() < count) {

@@ -17,6 +17,8 @@ public:
     listen_sockets& operator=(const listen_sockets&) = delete;
 
     /// Makes sure each of `addresses` has at least `count` sockets (worker indexes 0..count-1).
+    /// An address not open yet is refused when anything but these sockets listens on it
+    /// (find_listen_conflict): only one instance's sockets may form a reuseport group.
     /// On failure returns false with a one-line `error` naming the address; the sockets opened
     /// so far stay (the caller closes new addresses with close()).
     bool open(const std::vector<std::string>& addresses, unsigned count, int backlog, std::string& error);

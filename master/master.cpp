@@ -13,6 +13,7 @@
 
 #include "master/config_file.hpp"
 #include "master/plural.hpp"
+#include "master/running_instances.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
 #include "worker/loop.hpp"
@@ -108,6 +109,20 @@ int master_process::run() {
     }
     name_ = instance_name(cfg_);
     worker_count_ = resolved_workers(cfg_);
+    // The sockets first: an address another instance serves is the likelier clash, and its
+    // message names that instance; the name check below then only meets instances elsewhere.
+    std::string error;
+    if (!sockets_.open(cfg_.listen, worker_count_, cfg_.backlog, error)) {
+        FF_LOG_ALERT("%s", error.c_str());
+        return 1;
+    }
+    if (auto other = find_running_instance(name_); other && other->master_pid != pid_) {
+        FF_LOG_ALERT(
+            "another fastfork instance named \"%s\" is running (master pid %ld, stats segment "
+            "/dev/shm/fastfork.%s); stop it first: %s",
+            name_.c_str(), other->master_pid, name_.c_str(), how_to_stop(*other).c_str());
+        return 1;
+    }
     try {
         segment_ = shm::segment::create(name_, pid_);
         shm::set_current_segment(segment_.get(), name_);  // workers inherit it: /metrics, /stats
@@ -117,11 +132,6 @@ int master_process::run() {
     }
     auto& header = segment_.get()->header;
     procs_.attach(segment_.get());
-    std::string error;
-    if (!sockets_.open(cfg_.listen, worker_count_, cfg_.backlog, error)) {
-        FF_LOG_ALERT("%s", error.c_str());
-        return 1;
-    }
     if (!cfg_.pid_file.empty()) {
         std::ofstream pf(cfg_.pid_file, std::ios::trunc);
         pf << pid_ << '\n';

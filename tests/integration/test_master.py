@@ -20,7 +20,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BackgroundConnections, FASTFORK_BIN, http_get, main, raise_nofile_limit, request_bytes,  # noqa: E402
+from harness import (BackgroundConnections, FASTFORK_BIN, free_port, http_get, main, raise_nofile_limit, request_bytes,  # noqa: E402
                      run_connections, scaled)
 from master_harness import (HELLO, TEST_APP, MasterProcess, NotifySocket, Wrk, children, healthz,  # noqa: E402
                             listen_inodes, listening_sockets_held, socket_inodes, wait_for)
@@ -476,6 +476,78 @@ class Listen(unittest.TestCase):
                 self.assertEqual(listening_sockets_held(pid, m.port), 2)
             self.assertEqual(healthz(m.port)["status"], "ok")
             self.assertEqual(healthz(m.port, host="::1")["status"], "ok")
+
+
+def run_fastfork(*args):
+    """Runs `fastfork ARGS` to its end (it is expected to refuse to start); (returncode, output)."""
+    p = subprocess.run([FASTFORK_BIN] + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=scaled(15))
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+class PortSharing(unittest.TestCase):
+    """Issue 10.1: SO_REUSEPORT must not let a second instance join a live instance's group."""
+
+    def test_second_instance_on_a_busy_address_refuses_to_start(self):
+        with MasterProcess(workers=2) as m:
+            before = listen_inodes(m.port)
+            other = "other%d-%d" % (os.getpid(), m.port)
+            for listen in ("127.0.0.1:%d" % m.port, "0.0.0.0:%d" % m.port):
+                with self.subTest(listen):
+                    rc, out = run_fastfork("--listen", listen, "--name", other, "--workers", "1")
+                    self.assertNotEqual(rc, 0, out)
+                    self.assertIn("cannot listen on %s" % listen, out)
+                    self.assertIn('fastfork instance "%s"' % m.name, out)
+                    self.assertIn("master pid %d" % m.pid, out)
+                    self.assertIn("fastforkctl --name %s stop" % m.name, out)
+                    self.assertNotIn("started worker", out)
+                    self.assertEqual(listen_inodes(m.port), before)
+                    self.assertFalse(os.path.exists("/dev/shm/fastfork." + other))
+            self.assertEqual(healthz(m.port)["status"], "ok")
+
+    def test_same_name_elsewhere_names_the_instance_and_does_not_suggest_sharing(self):
+        with MasterProcess(workers=1) as m:
+            rc, out = run_fastfork("--listen", "127.0.0.1:%d" % free_port(), "--name", m.name, "--workers", "1")
+            self.assertNotEqual(rc, 0, out)
+            self.assertIn('fastfork instance named "%s" is running (master pid %d' % (m.name, m.pid), out)
+            self.assertIn("fastforkctl --name %s stop" % m.name, out)
+            self.assertEqual(healthz(m.port)["status"], "ok")
+
+    def test_a_port_held_by_another_program_is_refused(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(8)
+            port = s.getsockname()[1]
+            for listen in ("127.0.0.1:%d" % port, "0.0.0.0:%d" % port):
+                for mode in ([], ["--single-process"]):
+                    with self.subTest(listen=listen, mode=mode):
+                        rc, out = run_fastfork("--listen", listen, "--workers", "1", *mode)
+                        self.assertEqual(rc, 1, out)
+                        self.assertIn("cannot listen on %s: Address already in use by pid %d" % (listen, os.getpid()),
+                                      out)
+                        self.assertEqual(len(listen_inodes(port)), 1)
+
+    def test_reload_onto_a_busy_address_keeps_the_old_workers(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(8)
+            busy = s.getsockname()[1]
+            with MasterProcess(config={"workers": 2}) as m:
+                old = m.workers_by_index()
+                m.write_config({"listen": ["127.0.0.1:%d" % m.port, "127.0.0.1:%d" % busy], "workers": 2})
+                r = m.reload()
+                self.assertEqual(r["reload_ok"], 0, r)
+                self.assertIn("cannot listen on 127.0.0.1:%d: Address already in use" % busy, r["reload_message"])
+                self.assertEqual(m.workers_by_index(generation=1), old)
+                self.assertEqual(m.children(), set(old.values()))
+                self.assertEqual(len(listen_inodes(busy)), 1)
+                # Our own sockets overlap the wildcard: moving to 0.0.0.0 on the same port is no conflict.
+                m.write_config({"listen": ["0.0.0.0:%d" % m.port], "workers": 2})
+                r = m.reload()
+                self.assertEqual(r["reload_ok"], 1, r)
+                wait_for(lambda: len(m.children()) == 2 and not (m.children() & set(old.values())), 5.0,
+                         what="generation 2 alone")
+                self.assertEqual(healthz(m.port)["generation"], 2)
 
 
 class Examples(unittest.TestCase):
