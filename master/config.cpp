@@ -1,5 +1,7 @@
 #include "master/config.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "master/privileges.hpp"
 #include "master/units.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
@@ -224,6 +227,31 @@ const std::vector<setting> all_settings = {
              }))
              return "expected 1-64 characters of [A-Za-z0-9._-]";
          c.name = v;
+         return {};
+     }},
+    {"user", "string",
+     [](const config& c) -> std::string { return c.user.empty() ? "the master's" : show_string(c.user); },
+     "user (name or uid) the workers run as; a master started as root binds first, then each worker drops to it; "
+     "as root without it, workers stay root (a warning is logged)",
+     [](config& c, std::string_view v) -> std::string {
+         std::string name(v);
+         unsigned long id = 0;
+         auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), id);
+         bool numeric = !name.empty() && ec == std::errc() && end == name.data() + name.size();
+         if (!numeric && ::getpwnam(name.c_str()) == nullptr) return "no such user";
+         c.user = std::move(name);
+         return {};
+     }},
+    {"group", "string",
+     [](const config& c) -> std::string { return c.group.empty() ? "user's group" : show_string(c.group); },
+     "group (name or gid) the workers run as; default: the primary group of \"user\"",
+     [](config& c, std::string_view v) -> std::string {
+         std::string name(v);
+         unsigned long id = 0;
+         auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), id);
+         bool numeric = !name.empty() && ec == std::errc() && end == name.data() + name.size();
+         if (!numeric && ::getgrnam(name.c_str()) == nullptr) return "no such group";
+         c.group = std::move(name);
          return {};
      }},
     {"pid_file", "string",
@@ -473,6 +501,8 @@ std::optional<config_error> validate(const config& cfg) {
     if (cfg.listen.empty()) return config_error{"key \"listen\": at least one address is required"};
     if (cfg.worker.limits.max_request_line > cfg.worker.limits.max_head)
         return config_error{"key \"max_request_line\": must not exceed max_head"};
+    worker_identity id;
+    if (auto e = resolve_worker_identity(cfg, ::geteuid(), id); !e.empty()) return config_error{e};
     return std::nullopt;
 }
 

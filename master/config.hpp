@@ -20,6 +20,8 @@ struct config {
     bool cpu_affinity = false;                        // pin worker slot i to CPU i mod N
     bool single_process = false;                      // serve in this process, no master (nginx: master_process off)
     std::string name;                                 // shm segment /fastfork.<name>; default "<first port>"
+    std::string user;                                 // workers' user (nginx `user`); empty = the master's
+    std::string group;                                // workers' group; empty = the user's primary group
     std::string pid_file;                             // empty = none
     std::string error_log;                            // empty = stderr
     std::string log_level = "info";
@@ -63,7 +65,8 @@ struct setting {
 /// Applies `value` to `key`; an unknown key or a bad value gives a message naming the key.
 [[nodiscard]] std::optional<config_error> apply_setting(config& cfg, std::string_view key, std::string_view value);
 
-/// Checks relations between settings (limits, at least one listen address); nullopt when valid.
+/// Checks relations between settings (limits, at least one listen address, a user/group this
+/// process can switch the workers to); nullopt when valid.
 [[nodiscard]] std::optional<config_error> validate(const config& cfg);
 
 /// The worker count that `cfg.workers` means (resolving 0 = auto).

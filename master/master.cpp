@@ -13,6 +13,7 @@
 
 #include "master/config_file.hpp"
 #include "master/plural.hpp"
+#include "master/privileges.hpp"
 #include "master/running_instances.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
@@ -50,6 +51,11 @@ master_process::~master_process() {
 }
 
 bool master_process::start_worker(unsigned index, std::uint64_t generation, const config& cfg) {
+    worker_identity identity;
+    if (std::string why = resolve_worker_identity(cfg, ::geteuid(), identity); !why.empty()) {
+        FF_LOG_ALERT("cannot start worker %u: %s", index, why.c_str());
+        return false;
+    }
     auto slot = procs_.take_slot();
     if (!slot) {
         FF_LOG_ALERT("no free stats slot for worker %u: too many worker processes", index);
@@ -73,6 +79,7 @@ bool master_process::start_worker(unsigned index, std::uint64_t generation, cons
     req.init = &init_;
     req.master_pid = pid_;
     req.log_fd = worker::log_fd() > 2 ? worker::log_fd() : -1;
+    req.identity = &identity;
     for (const auto& h : signals_) req.parent_signals.push_back(h.get());
     if (cfg.cpu_affinity) {
         long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
@@ -156,6 +163,11 @@ int master_process::run() {
     tick_.data = this;
     uv_timer_start(&tick_, on_tick, tick_ms, tick_ms);
 
+    if (::geteuid() == 0 && cfg_.user.empty() && cfg_.group.empty())
+        FF_LOG_WARN(
+            "running as root without \"user\": the workers keep root too; set \"user\" (e.g. "
+            "\"nobody\") to drop it, or \"user\": \"root\" to keep it without this warning");
+    hand_over_logs(cfg_);
     header.generation.store(generation_);
     header.workers.store(worker_count_);
     indexes_.resize(worker_count_);
@@ -381,8 +393,18 @@ void master_process::remove_worker() noexcept {
 void master_process::reopen_logs() noexcept {
     if (!cfg_.error_log.empty() && !worker::reopen_log_file(cfg_.error_log.c_str()))
         FF_LOG_ERROR("reopen(%s) failed: %s", cfg_.error_log.c_str(), std::strerror(errno));
+    hand_over_logs(cfg_);  // the new files, before the workers reopen them
     FF_LOG_INFO("SIGUSR1: logs reopened");
     for (const auto& w : procs_.workers()) ::kill(w.pid, SIGUSR1);
+}
+
+void master_process::hand_over_logs(const config& cfg) noexcept {
+    worker_identity identity;
+    if (!resolve_worker_identity(cfg, ::geteuid(), identity).empty() || !identity.drop) return;
+    // Workers open the access log and reopen both logs (SIGUSR1) after dropping root: the files
+    // must be theirs. The directories need not be writable to them.
+    for (const std::string* path : {&cfg.worker.access_log, &cfg.error_log})
+        if (std::string why = hand_over_file(*path, identity); !why.empty()) FF_LOG_ERROR("%s", why.c_str());
 }
 
 void master_process::begin_shutdown(bool graceful) noexcept {

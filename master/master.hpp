@@ -60,6 +60,7 @@ private:
     void add_worker() noexcept;
     void remove_worker() noexcept;
     void reopen_logs() noexcept;
+    void hand_over_logs(const config& cfg) noexcept;
     [[nodiscard]] bool all_ready(std::uint64_t generation) const noexcept;
 
     config cfg_;

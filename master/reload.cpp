@@ -75,6 +75,7 @@ void master_process::begin_reload() noexcept {
     reload_.next = std::move(next);
     reload_.new_addresses = std::move(added);
     segment_.get()->header.generation.store(reload_.generation);
+    hand_over_logs(reload_.next);
     if (indexes_.size() < count) indexes_.resize(count);
     for (unsigned i = 0; i < count; ++i) {
         if (!start_worker(i, reload_.generation, reload_.next)) {

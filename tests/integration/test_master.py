@@ -550,6 +550,99 @@ class PortSharing(unittest.TestCase):
                 self.assertEqual(healthz(m.port)["generation"], 2)
 
 
+def ids_of(pid):
+    """(uids, gids) of `pid` from /proc/PID/status: real, effective, saved, filesystem each."""
+    ids = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("Uid", "Gid"):
+                ids[key] = tuple(int(x) for x in value.split())
+    return ids["Uid"], ids["Gid"]
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root: the master drops the workers to another user")
+class Privileges(unittest.TestCase):
+    """Issue 10.5: the master keeps root to bind; workers run as `user`."""
+
+    def setUp(self):
+        import pwd
+        try:
+            self.nobody = pwd.getpwnam("nobody")
+        except KeyError:
+            self.skipTest("no user nobody")
+        self.dir = tempfile.mkdtemp(prefix="ff-priv-")  # 0700 root: nobody may not create files here
+        self.docroot = os.path.join(self.dir, "www")
+        os.mkdir(self.docroot)
+        os.chmod(self.dir, 0o711)
+        os.chmod(self.docroot, 0o755)
+        with open(os.path.join(self.docroot, "hello.txt"), "w") as f:
+            f.write("hello from nobody\n")
+        os.chmod(os.path.join(self.docroot, "hello.txt"), 0o644)
+        self.access_log = os.path.join(self.dir, "access.log")
+
+    def tearDown(self):
+        import shutil
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def assert_workers_are_nobody(self, m):
+        kids = m.children()
+        self.assertEqual(len(kids), 2)
+        for pid in kids:
+            uids, gids = ids_of(pid)
+            self.assertEqual(uids, (self.nobody.pw_uid,) * 4, pid)
+            self.assertEqual(gids, (self.nobody.pw_gid,) * 4, pid)
+        self.assertEqual(ids_of(m.pid)[0], (0, 0, 0, 0), "the master stays root")
+
+    def test_workers_run_as_nobody_and_serve_stats_reload_and_logs(self):
+        cfg = {"workers": 2, "user": "nobody", "root": self.docroot, "access_log": self.access_log}
+        with MasterProcess(config=cfg) as m:
+            self.assert_workers_are_nobody(m)
+            self.assertEqual(http_get(m.port, "/hello.txt"), (200, b"hello from nobody\n"))
+            status, body = http_get(m.port, "/stats")
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body)["instance"], m.name)
+            self.assertEqual(healthz(m.port)["status"], "ok")
+            st = os.stat(self.access_log)
+            self.assertEqual((st.st_uid, st.st_gid), (self.nobody.pw_uid, self.nobody.pw_gid))
+            r = m.reload()
+            self.assertEqual(r["reload_ok"], 1, r)
+            wait_for(lambda: m.all_ready(2) and len(m.children()) == 2, 5.0, what="generation 2 alone")
+            self.assert_workers_are_nobody(m)
+            self.assertEqual(http_get(m.port, "/hello.txt")[0], 200)
+            # logrotate: the master makes the new file, hands it to nobody, then the workers reopen it.
+            os.rename(self.access_log, self.access_log + ".1")
+            m.signal(signal.SIGUSR1)
+            wait_for(lambda: os.path.exists(self.access_log), 3.0, what="the reopened access log")
+            self.assertEqual(os.stat(self.access_log).st_uid, self.nobody.pw_uid)
+            self.assertEqual(http_get(m.port, "/hello.txt")[0], 200)
+            wait_for(lambda: os.path.getsize(self.access_log) > 0, 3.0, what="a line in the new access log")
+            self.assertNotIn("keep root", m.log())
+            self.assertNotIn("cannot drop privileges", m.log())
+
+    def test_root_without_user_warns_once_and_explicit_root_is_silent(self):
+        with MasterProcess(workers=1) as m:
+            self.assertEqual(m.reload()["reload_ok"], 1)
+            self.assertEqual(m.log().count("the workers keep root"), 1, m.log())
+            for pid in m.children():
+                self.assertEqual(ids_of(pid)[0][1], 0)
+        with MasterProcess(workers=1, args=["--user", "root"]) as m:
+            self.assertNotIn("keep root", m.log())
+
+    def test_unknown_user_or_group_is_a_config_error_naming_the_key(self):
+        for args, needle in ((["--user", "no-such-user-ff"], 'key "user": no such user'),
+                             (["--group", "no-such-group-ff"], 'key "group": no such group')):
+            rc, out = run_fastfork("--check-config", *args)
+            self.assertEqual(rc, 1, out)
+            self.assertIn(needle, out)
+        path = os.path.join(self.dir, "bad.json")
+        with open(path, "w") as f:
+            f.write('{"workers": 1,\n "user": "no-such-user-ff"}\n')
+        rc, out = run_fastfork("--check-config", "-c", path)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r'bad\.json:2:\d+: key "user": no such user \(got "no-such-user-ff"\)')
+
+
 class Examples(unittest.TestCase):
     def exercise(self, m):
         status, body = http_get(m.port, "/hello?name=Ada")

@@ -4,6 +4,7 @@
 
 #include "master/config_file.hpp"
 #include "master/master.hpp"
+#include "master/privileges.hpp"
 #include "master/units.hpp"
 #include "worker/log.hpp"
 #include "worker/options.hpp"
@@ -225,6 +226,35 @@ BOOST_AUTO_TEST_CASE(help_values_follow_the_struct_and_read_back) {
         BOOST_CHECK_MESSAGE(!apply_setting(fresh, s.key, text), s.key);
         BOOST_CHECK_EQUAL(s.show(fresh), s.show(config{}));
     }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(master_config_user)
+
+BOOST_AUTO_TEST_CASE(unknown_user_or_group_names_the_key) {
+    std::string e = error_of("{\"workers\": 1,\n \"user\": \"no-such-user-ff\"}");
+    BOOST_CHECK_MESSAGE(e.find("f.json:2:10: key \"user\": no such user") == 0, e);
+    e = error_of(R"({"group": "no-such-group-ff"})");
+    BOOST_CHECK_MESSAGE(e.find("key \"group\": no such group") != std::string::npos, e);
+    config cfg;
+    BOOST_CHECK(!apply_setting(cfg, "user", "root"));
+    BOOST_CHECK(!apply_setting(cfg, "user", "65534"));
+}
+
+BOOST_AUTO_TEST_CASE(only_a_root_master_switches_users) {
+    config cfg;
+    worker_identity id;
+    BOOST_CHECK(resolve_worker_identity(cfg, 0, id).empty());
+    BOOST_CHECK(!id.drop);  // no user: the workers stay who the master is
+    cfg.user = "0";
+    BOOST_CHECK(resolve_worker_identity(cfg, 0, id).empty());
+    BOOST_CHECK(id.drop && id.uid == 0);
+    cfg.user = "12345";
+    BOOST_CHECK(resolve_worker_identity(cfg, 0, id).empty());
+    BOOST_CHECK(id.drop && id.uid == 12345u);
+    std::string e = resolve_worker_identity(cfg, 4242, id);
+    BOOST_CHECK_MESSAGE(e.find("key \"user\": only a master started as root") == 0, e);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
