@@ -1,6 +1,5 @@
 #include "master/master.hpp"
 
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,11 +10,9 @@
 #include <cstring>
 #include <fstream>
 
-#include "master/config_file.hpp"
 #include "master/plural.hpp"
 #include "master/privileges.hpp"
 #include "master/running_instances.hpp"
-#include "worker/listener.hpp"
 #include "worker/log.hpp"
 #include "worker/loop.hpp"
 
