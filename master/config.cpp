@@ -1,12 +1,16 @@
 #include "master/config.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "handlers/router.hpp"
+#include "master/privileges.hpp"
 #include "master/units.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
@@ -42,7 +46,7 @@ std::string set_duration(worker::millis& field, std::string_view v) {
 template <class T>
 std::string set_size(T& field, std::string_view v, std::uint64_t min, std::uint64_t max) {
     auto s = parse_size(v);
-    if (!s) return "expected a size like \"4MiB\", \"64KiB\", \"512\"";
+    if (!s) return "expected a size like \"4MiB\", \"8m\", \"512k\", \"512\"";
     if (*s < min || *s > max)
         return "expected a size from " + std::to_string(min) + " to " + std::to_string(max) + " bytes";
     field = static_cast<T>(*s);
@@ -161,10 +165,37 @@ std::string set_listen(config& c, std::string_view v) {
     return {};
 }
 
+std::string show_string(const std::string& s) {
+    return nlohmann::json(s).dump();
+}
+
+std::string show_list(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+    return show_string(out);
+}
+
+std::string show_bool(bool b) {
+    return b ? "true" : "false";
+}
+
+std::string show_duration(worker::millis d) {
+    return show_string(format_duration(d));
+}
+
+std::string show_size(std::uint64_t bytes) {
+    std::string s = format_size(bytes);
+    return s.find_first_not_of("0123456789") == std::string::npos ? s : show_string(s);
+}
+
 const std::vector<setting> all_settings = {
-    {"listen", "list", "\"0.0.0.0:8080\"", "addresses to listen on: \"host:port\", \"[::1]:port\", \":port\"",
-     set_listen},
-    {"workers", "auto|count", "\"auto\"", "worker processes; \"auto\" = one per online CPU",
+    {"listen", "list", [](const config& c) -> std::string { return show_list(c.listen); },
+     "addresses to listen on: \"host:port\", \"[::1]:port\", \":port\"", set_listen},
+    {"workers", "auto|count",
+     [](const config& c) -> std::string {
+         return c.workers == 0 ? std::string("\"auto\"") : std::to_string(c.workers);
+     },
+     "worker processes; \"auto\" = one per online CPU",
      [](config& c, std::string_view v) -> std::string {
          if (v == "auto") {
              c.workers = 0;
@@ -172,7 +203,9 @@ const std::vector<setting> all_settings = {
          }
          return set_count(c.workers, v, 1, 1024);
      }},
-    {"cpu_affinity", "auto|off", "\"off\"", "\"auto\" pins worker slot i to CPU i mod CPUs",
+    {"cpu_affinity", "auto|off",
+     [](const config& c) -> std::string { return std::string(c.cpu_affinity ? "\"auto\"" : "\"off\""); },
+     "\"auto\" pins worker slot i to CPU i mod CPUs",
      [](config& c, std::string_view v) -> std::string {
          if (v == "auto") {
              c.cpu_affinity = true;
@@ -183,7 +216,11 @@ const std::vector<setting> all_settings = {
          }
          return {};
      }},
-    {"name", "string", "the first listen port", "instance name: the stats segment is /dev/shm/fastfork.<name>",
+    {"name", "string",
+     [](const config& c) -> std::string {
+         return c.name.empty() ? std::string("the first listen port") : show_string(c.name);
+     },
+     "instance name: the stats segment is /dev/shm/fastfork.<name>",
      [](config& c, std::string_view v) -> std::string {
          if (v.empty() || v.size() > 64 || !std::all_of(v.begin(), v.end(), [](char ch) {
                  return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
@@ -192,106 +229,191 @@ const std::vector<setting> all_settings = {
          c.name = v;
          return {};
      }},
-    {"pid_file", "string", "none", "file the master writes its pid to (removed at exit)",
+    {"user", "string",
+     [](const config& c) -> std::string { return c.user.empty() ? "the master's" : show_string(c.user); },
+     "user (name or uid) the workers run as; a master started as root binds first, then each worker drops to it; "
+     "as root without it, workers stay root (a warning is logged)",
+     [](config& c, std::string_view v) -> std::string {
+         std::string name(v);
+         unsigned long id = 0;
+         auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), id);
+         bool numeric = !name.empty() && ec == std::errc() && end == name.data() + name.size();
+         if (!numeric && ::getpwnam(name.c_str()) == nullptr) return "no such user";
+         c.user = std::move(name);
+         return {};
+     }},
+    {"group", "string",
+     [](const config& c) -> std::string { return c.group.empty() ? "user's group" : show_string(c.group); },
+     "group (name or gid) the workers run as; default: the primary group of \"user\"",
+     [](config& c, std::string_view v) -> std::string {
+         std::string name(v);
+         unsigned long id = 0;
+         auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), id);
+         bool numeric = !name.empty() && ec == std::errc() && end == name.data() + name.size();
+         if (!numeric && ::getgrnam(name.c_str()) == nullptr) return "no such group";
+         c.group = std::move(name);
+         return {};
+     }},
+    {"pid_file", "string",
+     [](const config& c) -> std::string { return c.pid_file.empty() ? std::string("none") : show_string(c.pid_file); },
+     "file the master writes its pid to (removed at exit)",
      [](config& c, std::string_view v) -> std::string {
          c.pid_file = v;
          return {};
      }},
-    {"error_log", "string", "stderr", "file for the error log (reopened on SIGUSR1)",
+    {"error_log", "string",
+     [](const config& c) -> std::string {
+         return c.error_log.empty() ? std::string("stderr") : show_string(c.error_log);
+     },
+     "file for the error log (reopened on SIGUSR1)",
      [](config& c, std::string_view v) -> std::string {
          c.error_log = v;
          return {};
      }},
-    {"log_level", "string", "\"info\"", "alert, error, warn, info or debug",
+    {"log_level", "string", [](const config& c) -> std::string { return show_string(c.log_level); },
+     "alert, error, warn, info or debug",
      [](config& c, std::string_view v) -> std::string {
          worker::log_level level;
          if (!worker::try_parse_log_level(v, level)) return "expected alert, error, warn, info or debug";
          c.log_level = v;
          return {};
      }},
-    {"backlog", "count", "4096", "listen(2) backlog of each socket",
+    {"backlog", "count", [](const config& c) -> std::string { return std::to_string(c.backlog); },
+     "listen(2) backlog of each socket",
      [](config& c, std::string_view v) { return set_count(c.backlog, v, 1, 65535); }},
-    {"shutdown_timeout", "duration", "\"30s\"", "graceful shutdown / drain deadline, then workers are killed",
+    {"shutdown_timeout", "duration", [](const config& c) -> std::string { return show_duration(c.shutdown_timeout); },
+     "graceful shutdown / drain deadline, then workers are killed",
      [](config& c, std::string_view v) { return set_duration(c.shutdown_timeout, v); }},
-    {"worker_timeout", "duration", "\"30s\"", "a worker whose heartbeat stalls this long is killed and replaced",
+    {"worker_timeout", "duration", [](const config& c) -> std::string { return show_duration(c.worker_timeout); },
+     "a worker whose heartbeat stalls this long is killed and replaced",
      [](config& c, std::string_view v) { return set_duration(c.worker_timeout, v); }},
-    {"reload_timeout", "duration", "\"30s\"", "a new generation must be ready within this, else the reload rolls back",
+    {"reload_timeout", "duration", [](const config& c) -> std::string { return show_duration(c.reload_timeout); },
+     "a new generation must be ready within this, else the reload rolls back",
      [](config& c, std::string_view v) { return set_duration(c.reload_timeout, v); }},
-    {"concurrency", "count", "262144", "fibers per worker at most; a request that finds none gets 503",
+    {"concurrency", "count", [](const config& c) -> std::string { return std::to_string(c.worker.concurrency); },
+     "fibers per worker at most; a request that finds none gets 503",
      [](config& c, std::string_view v) { return set_count(c.worker.concurrency, v, 1, 1u << 24); }},
-    {"stack_size", "size", "\"64KiB\"", "stack per fiber (plus a guard page)",
+    {"stack_size", "size", [](const config& c) -> std::string { return show_size(c.worker.stack_size); },
+     "stack per fiber (plus a guard page)",
      [](config& c, std::string_view v) { return set_size(c.worker.stack_size, v, 16 * 1024, 64u << 20); }},
-    {"max_idle_worker_duration", "duration", "\"10s\"", "an idle fiber unused this long is freed",
+    {"max_idle_worker_duration", "duration",
+     [](const config& c) -> std::string { return show_duration(c.worker.max_idle_worker_duration); },
+     "an idle fiber unused this long is freed",
      [](config& c, std::string_view v) { return set_duration(c.worker.max_idle_worker_duration, v); }},
-    {"max_connections", "count", "100000", "open connections per worker; beyond it: 503 and close",
+    {"max_connections", "count",
+     [](const config& c) -> std::string { return std::to_string(c.worker.max_connections); },
+     "open connections per worker; beyond it: 503 and close",
      [](config& c, std::string_view v) { return set_count(c.worker.max_connections, v, 1, 1u << 24); }},
-    {"max_conns_per_ip", "count", "0",
+    {"max_conns_per_ip", "count",
+     [](const config& c) -> std::string { return std::to_string(c.worker.max_conns_per_ip); },
      "open connections per client IP (IPv6: per /64) per worker; 0 = unlimited; beyond: 429",
      [](config& c, std::string_view v) { return set_count(c.worker.max_conns_per_ip, v, 0, 1u << 24); }},
-    {"max_requests_per_conn", "count", "0", "requests on one connection, then Connection: close; 0 = unlimited",
+    {"max_requests_per_conn", "count",
+     [](const config& c) -> std::string { return std::to_string(c.worker.max_requests_per_conn); },
+     "requests on one connection, then Connection: close; 0 = unlimited",
      [](config& c, std::string_view v) { return set_count(c.worker.max_requests_per_conn, v, 0, ~0ull); }},
-    {"header_timeout", "duration", "\"10s\"", "first byte to end of the request head; then 408 and close",
+    {"header_timeout", "duration",
+     [](const config& c) -> std::string { return show_duration(c.worker.header_timeout); },
+     "first byte to end of the request head; then 408 and close",
      [](config& c, std::string_view v) { return set_duration(c.worker.header_timeout, v); }},
-    {"read_timeout", "duration", "\"30s\"", "longest gap while reading a body; then 408 and close",
+    {"read_timeout", "duration", [](const config& c) -> std::string { return show_duration(c.worker.read_timeout); },
+     "longest gap while reading a body; then 408 and close",
      [](config& c, std::string_view v) { return set_duration(c.worker.read_timeout, v); }},
-    {"write_timeout", "duration", "\"30s\"", "longest a write may make no progress; then close",
+    {"write_timeout", "duration", [](const config& c) -> std::string { return show_duration(c.worker.write_timeout); },
+     "longest a write may make no progress; then close",
      [](config& c, std::string_view v) { return set_duration(c.worker.write_timeout, v); }},
-    {"idle_timeout", "duration", "\"75s\"", "keep-alive connection with nothing in flight; then close",
+    {"idle_timeout", "duration", [](const config& c) -> std::string { return show_duration(c.worker.idle_timeout); },
+     "keep-alive connection with nothing in flight; then close",
      [](config& c, std::string_view v) { return set_duration(c.worker.idle_timeout, v); }},
-    {"linger_timeout", "duration", "\"2s\"", "after our FIN, how long unread input is drained before close",
+    {"linger_timeout", "duration",
+     [](const config& c) -> std::string { return show_duration(c.worker.linger_timeout); },
+     "after our FIN, how long unread input is drained before close",
      [](config& c, std::string_view v) { return set_duration(c.worker.linger_timeout, v); }},
-    {"drain_idle_grace", "duration", "\"1s\"", "while draining, idle keep-alive connections older than this are closed",
+    {"drain_idle_grace", "duration",
+     [](const config& c) -> std::string { return show_duration(c.worker.drain_idle_grace); },
+     "while draining, idle keep-alive connections older than this are closed",
      [](config& c, std::string_view v) { return set_duration(c.worker.drain_idle_grace, v); }},
-    {"max_request_line", "size", "\"8KiB\"", "longest request line; longer: 414",
+    {"max_request_line", "size",
+     [](const config& c) -> std::string { return show_size(c.worker.limits.max_request_line); },
+     "longest request line; longer: 414",
      [](config& c, std::string_view v) { return set_size(c.worker.limits.max_request_line, v, 64, 1u << 20); }},
-    {"max_head", "size", "\"16KiB\"", "longest request head; longer: 431",
+    {"max_head", "size", [](const config& c) -> std::string { return show_size(c.worker.limits.max_head); },
+     "longest request head; longer: 431",
      [](config& c, std::string_view v) { return set_size(c.worker.limits.max_head, v, 256, 1u << 20); }},
-    {"max_headers", "count", "100", "most header fields; more: 431",
+    {"max_headers", "count", [](const config& c) -> std::string { return std::to_string(c.worker.limits.max_headers); },
+     "most header fields; more: 431",
      [](config& c, std::string_view v) { return set_count(c.worker.limits.max_headers, v, 1, http::header_capacity); }},
-    {"max_body", "size", "\"4MiB\"", "largest request body; larger: 413",
+    {"max_body", "size", [](const config& c) -> std::string { return show_size(c.worker.limits.max_body); },
+     "largest request body; larger: 413",
      [](config& c, std::string_view v) { return set_size(c.worker.limits.max_body, v, 0, 1ull << 40); }},
-    {"normalize_header_names", "bool", "true", "rewrite header names to Canonical-Case as they are parsed",
+    {"normalize_header_names", "bool",
+     [](const config& c) -> std::string { return show_bool(c.worker.normalize_header_names); },
+     "rewrite header names to Canonical-Case as they are parsed",
      [](config& c, std::string_view v) { return set_bool(c.worker.normalize_header_names, v); }},
-    {"server_name", "string", "\"fastfork\"", "the Server header; \"\" = not sent",
+    {"server_name", "string", [](const config& c) -> std::string { return show_string(c.worker.server_name); },
+     "the Server header; \"\" = not sent",
      [](config& c, std::string_view v) -> std::string {
          c.worker.server_name = v;
          return {};
      }},
-    {"metrics_path", "string", "\"/metrics\"", "path of the built-in Prometheus metrics route; \"\" = off",
+    {"metrics_path", "string", [](const config& c) -> std::string { return show_string(c.handlers.metrics_path); },
+     "path of the built-in Prometheus metrics route; \"\" = off",
      [](config& c, std::string_view v) { return set_route_path(c.handlers.metrics_path, v); }},
-    {"stats_path", "string", "\"/stats\"", "path of the built-in JSON stats route; \"\" = off",
+    {"stats_path", "string", [](const config& c) -> std::string { return show_string(c.handlers.stats_path); },
+     "path of the built-in JSON stats route; \"\" = off",
      [](config& c, std::string_view v) { return set_route_path(c.handlers.stats_path, v); }},
-    {"root", "string", "\"./public\" if it exists",
+    {"root", "string",
+     [](const config& c) -> std::string {
+         return c.handlers.root.empty() ? std::string("\"./public\" if it exists") : show_string(c.handlers.root);
+     },
      "directory of static files served at /; without one, a welcome page",
      [](config& c, std::string_view v) -> std::string {
          if (v.find('\0') != std::string_view::npos) return "expected a directory path";
          c.handlers.root = v;
          return {};
      }},
-    {"autoindex", "bool", "false", "list a directory without index.html (else 403)",
+    {"autoindex", "bool", [](const config& c) -> std::string { return show_bool(c.handlers.autoindex); },
+     "list a directory without index.html (else 403)",
      [](config& c, std::string_view v) { return set_bool(c.handlers.autoindex, v); }},
-    {"follow_symlinks", "bool", "\"off\"",
+    {"follow_symlinks", "bool", [](const config& c) -> std::string { return show_bool(c.handlers.follow_symlinks); },
      "\"off\": refuse (403) a file whose real path is outside root; \"on\": follow any symlink",
      [](config& c, std::string_view v) { return set_bool(c.handlers.follow_symlinks, v); }},
-    {"precompressed", "bool", "\"on\"",
+    {"precompressed", "bool", [](const config& c) -> std::string { return show_bool(c.handlers.precompressed); },
      "serve file.br / file.gz (not older than file) to clients that accept br / gzip",
      [](config& c, std::string_view v) { return set_bool(c.handlers.precompressed, v); }},
-    {"open_file_cache_size", "count", "1000", "open files and their metadata cached per worker; 0 = no cache",
+    {"open_file_cache_size", "count",
+     [](const config& c) -> std::string { return std::to_string(c.handlers.open_file_cache_size); },
+     "open files and their metadata cached per worker; 0 = no cache",
      [](config& c, std::string_view v) { return set_count(c.handlers.open_file_cache_size, v, 0, 1u << 20); }},
-    {"open_file_cache_ttl", "duration", "\"1s\"", "a cached file is checked on disk again after this",
+    {"open_file_cache_ttl", "duration",
+     [](const config& c) -> std::string { return show_duration(c.handlers.open_file_cache_ttl); },
+     "a cached file is checked on disk again after this",
      [](config& c, std::string_view v) { return set_duration(c.handlers.open_file_cache_ttl, v); }},
-    {"routes", "json", "built-ins + root",
+    {"routes", "json",
+     [](const config& c) -> std::
+                             string {
+                                 return c.handlers.routes.empty() ? std::string("built-ins + root")
+                                                                : std::to_string(c.handlers.routes.size()) + " routes";
+                             },
      "path prefix → handler, longest prefix wins: [{\"prefix\": \"/static/\", \"root\": \"/srv/www\"}, "
      "{\"prefix\": \"/plaintext\", \"handler\": \"plaintext\"}]; handlers: plaintext, json, sleep, healthz, "
      "metrics, stats, welcome",
      set_routes},
-    {"access_log", "string", "\"\" (off)", "file for the access log, one line per request (reopened on SIGUSR1)",
+    {"access_log", "string",
+     [](const config& c) -> std::string {
+         return c.handlers.access_log.empty() ? std::string("\"\" (off)") : show_string(c.handlers.access_log);
+     },
+     "file for the access log, one line per request (reopened on SIGUSR1)",
      [](config& c, std::string_view v) -> std::string {
          if (v.find('\0') != std::string_view::npos) return "expected a file path";
          c.handlers.access_log = v;
          return {};
      }},
-    {"access_log_format", "string", "\"combined\"", "\"combined\" (Apache/nginx) or \"json\" (one object per line)",
+    {"access_log_format", "string",
+     [](const config& c) -> std::string {
+         return std::string(c.handlers.access_log_format == handlers::log_format::json ? "\"json\"" : "\"combined\"");
+     },
+     "\"combined\" (Apache/nginx) or \"json\" (one object per line)",
      [](config& c, std::string_view v) -> std::string {
          if (v == "combined")
              c.handlers.access_log_format = handlers::log_format::combined;
@@ -301,11 +423,14 @@ const std::vector<setting> all_settings = {
              return "expected \"combined\" or \"json\"";
          return {};
      }},
-    {"gzip", "bool", "true", "gzip dynamic responses of compressible types for clients that accept it",
+    {"gzip", "bool", [](const config& c) -> std::string { return show_bool(c.handlers.gzip); },
+     "gzip dynamic responses of compressible types for clients that accept it",
      [](config& c, std::string_view v) { return set_bool(c.handlers.gzip, v); }},
-    {"gzip_min_length", "size", "\"1KiB\"", "smallest body that is gzipped",
+    {"gzip_min_length", "size", [](const config& c) -> std::string { return show_size(c.handlers.gzip_min_length); },
+     "smallest body that is gzipped",
      [](config& c, std::string_view v) { return set_size(c.handlers.gzip_min_length, v, 0, 1ull << 40); }},
-    {"gzip_level", "count", "5", "zlib compression level: 1 (fastest) to 9 (smallest)",
+    {"gzip_level", "count", [](const config& c) -> std::string { return std::to_string(c.handlers.gzip_level); },
+     "zlib compression level: 1 (fastest) to 9 (smallest)",
      [](config& c, std::string_view v) { return set_count(c.handlers.gzip_level, v, 1, 9); }},
 };
 
@@ -322,6 +447,17 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+std::string describe_settings(const config& values) {
+    std::string out;
+    for (const auto& s : all_settings) {
+        char line[512];
+        std::snprintf(line, sizeof line, "  %-26s %-14s %.*s\n", std::string(s.key).c_str(), s.show(values).c_str(),
+                      static_cast<int>(s.doc.size()), s.doc.data());
+        out += line;
+    }
+    return out;
+}
 
 const std::vector<setting>& settings() {
     return all_settings;
@@ -365,7 +501,20 @@ std::optional<config_error> validate(const config& cfg) {
     if (cfg.listen.empty()) return config_error{"key \"listen\": at least one address is required"};
     if (cfg.worker.limits.max_request_line > cfg.worker.limits.max_head)
         return config_error{"key \"max_request_line\": must not exceed max_head"};
+    worker_identity id;
+    if (auto e = resolve_worker_identity(cfg, ::geteuid(), id); !e.empty()) return config_error{e};
     return std::nullopt;
+}
+
+std::string instance_name(const config& cfg) {
+    if (!cfg.name.empty()) return cfg.name;
+    worker::listen_address a;
+    std::string err;
+    if (!cfg.listen.empty() && worker::try_parse_listen_address(cfg.listen.front(), a, err)) {
+        auto colon = a.text.rfind(':');
+        return a.text.substr(colon + 1);
+    }
+    return "default";
 }
 
 void apply_log_level(const config& cfg) noexcept {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "handlers/options.hpp"
@@ -20,6 +21,8 @@ struct config {
     bool cpu_affinity = false;                        // pin worker slot i to CPU i mod N
     bool single_process = false;                      // serve in this process, no master (nginx: master_process off)
     std::string name;                                 // shm segment /fastfork.<name>; default "<first port>"
+    std::string user;                                 // workers' user (nginx `user`); empty = the master's
+    std::string group;                                // workers' group; empty = the user's primary group
     std::string pid_file;                             // empty = none
     std::string error_log;                            // empty = stderr
     std::string log_level = "info";
@@ -43,11 +46,17 @@ struct setting {
     std::string_view key;   // JSON key and, with dashes, the flag: header_timeout ↔ --header-timeout
     std::string_view kind;  // "duration", "size", "count", "string", "bool", "list", "auto|count", "json"
                             // ("json": any JSON value; parse gets its text, a flag passes it as is)
-    std::string_view default_text;
+    /// The setting's value in `cfg`, spelled as the config file would ("30s", "64KiB", true). The
+    /// defaults --help prints are show(config{}): read from the structs, never restated.
+    std::string (*show)(const config& cfg);
     std::string_view doc;
     /// Applies `value`; returns an error reason (empty on success).
     std::string (*parse)(config& cfg, std::string_view value);
 };
+
+/// The "keys" part of --help: one line per setting with its key, its value in `values` (the
+/// defaults of a default-constructed config unless told otherwise) and its doc.
+[[nodiscard]] std::string describe_settings(const config& values = config{});
 
 /// Every setting, in documentation order.
 [[nodiscard]] const std::vector<setting>& settings();
@@ -58,11 +67,21 @@ struct setting {
 /// Applies `value` to `key`; an unknown key or a bad value gives a message naming the key.
 [[nodiscard]] std::optional<config_error> apply_setting(config& cfg, std::string_view key, std::string_view value);
 
-/// Checks relations between settings (limits, at least one listen address); nullopt when valid.
+/// Checks relations between settings (limits, at least one listen address, a user/group this
+/// process can switch the workers to); nullopt when valid.
 [[nodiscard]] std::optional<config_error> validate(const config& cfg);
 
 /// The worker count that `cfg.workers` means (resolving 0 = auto).
 [[nodiscard]] unsigned resolved_workers(const config& cfg) noexcept;
+
+/// Command-line settings, re-applied over the file on every reload (flags override the file).
+using overrides = std::vector<std::pair<std::string, std::string>>;
+
+/// Defaults, then the file (when `path` is not empty), then `flags`; validated.
+[[nodiscard]] std::optional<config_error> build_config(const std::string& path, const overrides& flags, config& out);
+
+/// The instance name a config implies: its `name`, or the first listen port.
+[[nodiscard]] std::string instance_name(const config& cfg);
 
 /// Makes `cfg.log_level` the error log's level in this process (master, worker or single process).
 void apply_log_level(const config& cfg) noexcept;

@@ -4,8 +4,10 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace fastfork::master {
@@ -113,6 +115,20 @@ std::string where(const std::string& origin, const std::string& text, std::size_
     return origin + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": ";
 }
 
+/// Where the comma is when the parser stopped at a '}' or ']' right after one (`{"a": 1,}`):
+/// nlohmann reports that as "expected string literal", which hides the real mistake.
+/// `offset` is moved onto the closing bracket.
+std::optional<std::size_t> trailing_comma_before(const std::string& text, std::size_t& offset) {
+    std::size_t at = offset;
+    if (at < text.size() && text[at] != '}' && text[at] != ']' && at > 0) --at;
+    if (at >= text.size() || (text[at] != '}' && text[at] != ']')) return std::nullopt;
+    std::size_t i = at;
+    while (i > 0 && std::string_view(" \t\r\n").find(text[i - 1]) != std::string_view::npos) --i;
+    if (i == 0 || text[i - 1] != ',') return std::nullopt;
+    offset = at;
+    return i - 1;
+}
+
 /// A JSON value as the settings table reads it; nullopt with `why` when its type cannot fit.
 std::optional<std::string> value_text(const setting& s, const nlohmann::json& v, std::string& why) {
     if (s.kind == "json") return v.dump();  // structured (routes): the setting parses the JSON itself
@@ -146,6 +162,12 @@ std::optional<config_error> load_config_text(const std::string& text, const std:
     } catch (const nlohmann::json::parse_error& e) {
         // e.byte is 1-based and points just past the offending character.
         std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
+        if (auto comma = trailing_comma_before(text, offset)) {
+            position p = position_at(text, *comma);
+            return config_error{where(origin, text, offset) + "invalid JSON: trailing comma (at " +
+                                std::to_string(p.line) + ":" + std::to_string(p.column) + ") before '" + text[offset] +
+                                "'; JSON allows none"};
+        }
         std::string what = e.what();
         if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
         return config_error{where(origin, text, offset) + "invalid JSON: " + what};
@@ -180,6 +202,20 @@ std::optional<config_error> load_config_file(const std::string& path, config& cf
     ss << in.rdbuf();
     cfg.source = path;
     return load_config_text(ss.str(), path, cfg);
+}
+
+std::optional<config_error> build_config(const std::string& path, const overrides& flags, config& out) {
+    config cfg;
+    if (!path.empty()) {
+        if (auto err = load_config_file(path, cfg)) return err;
+    }
+    for (const auto& [key, value] : flags) {
+        if (auto err = apply_setting(cfg, key, value)) return config_error{"flag --" + key + ": " + err->message};
+    }
+    if (auto err = validate(cfg)) return err;
+    cfg.source = path;
+    out = std::move(cfg);
+    return std::nullopt;
 }
 
 }  // namespace fastfork::master

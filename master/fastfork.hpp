@@ -44,7 +44,8 @@ private:
 /// Runs a master that forks config.workers workers, each serving `handler`, and supervises them
 /// until SIGTERM/SIGINT/SIGQUIT. Returns the master's exit status. With config.single_process,
 /// equivalent to Server(handler, config).listen_and_serve().
-/// `worker_init` runs in each worker after fork, before it serves (open per-process resources);
+/// `worker_init` runs in each worker after fork and after it has become `config.user`, before it
+/// serves (open per-process resources);
 /// if it throws, that worker exits with a fatal status: at start-up the master then exits 1, and
 /// during a reload the new generation is rolled back while the old one keeps serving.
 int serve(const Config& config, Handler handler, std::function<void()> worker_init = {});

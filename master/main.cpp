@@ -15,10 +15,6 @@
 namespace {
 
 constexpr const char* usage_text =
-    "usage: fastfork [options]\n"
-    "\n"
-    "Serves HTTP/1.1 on :8080 with one worker per CPU unless told otherwise.\n"
-    "\n"
     "  -c, --config FILE     read settings from a JSON file (flags override it)\n"
     "  --check-config        validate the configuration and exit (0 valid, 1 not)\n"
     "  --single-process      serve in this process, without a master (like nginx master_process off)\n"
@@ -28,11 +24,14 @@ constexpr const char* usage_text =
     "  -v, --version         print the version\n";
 
 void print_help() {
+    // The summary line reads the defaults from a default config, like the key table below.
+    const fastfork::master::config defaults;
+    std::printf("usage: fastfork [options]\n\nServes HTTP/1.1 on %s with %s unless told otherwise.\n\n",
+                defaults.listen.front().c_str(),
+                defaults.workers == 0 ? "one worker per CPU" : ("workers " + std::to_string(defaults.workers)).c_str());
     std::fputs(usage_text, stdout);
     std::fputs("\nkeys (JSON name, default, meaning):\n", stdout);
-    for (const auto& s : fastfork::master::settings())
-        std::printf("  %-26s %-14s %.*s\n", std::string(s.key).c_str(), std::string(s.default_text).c_str(),
-                    static_cast<int>(s.doc.size()), s.doc.data());
+    std::fputs(fastfork::master::describe_settings().c_str(), stdout);
 }
 
 std::string key_of_flag(std::string_view flag) {

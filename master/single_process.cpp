@@ -6,6 +6,7 @@
 
 #include "handlers/features.hpp"
 #include "master/fastfork.hpp"
+#include "master/listen_conflict.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
 #include "worker/server.hpp"
@@ -27,6 +28,11 @@ int Server::listen_and_serve() {
         std::string err;
         if (!worker::try_parse_listen_address(spec, a, err)) {
             FF_LOG_ERROR("listen \"%s\": %s", spec.c_str(), err.c_str());
+            close_all();
+            return 1;
+        }
+        if (std::string why = master::find_listen_conflict(a, fds); !why.empty()) {
+            FF_LOG_ERROR("cannot listen on %s: %s", a.text.c_str(), why.c_str());
             close_all();
             return 1;
         }

@@ -75,7 +75,17 @@ std::vector<open_fd> snapshot_fds() {
         if (keep || ::fstat(f.fd, &st) != 0 || st.st_ino != f.ino || st.st_dev != f.dev) continue;
         ::close(f.fd);
     }
-    // 3. Die with the master; the getppid() check covers a master that died before prctl.
+    // 3. Give up root (the `user` key) before any handler or worker_init code runs. A uid change
+    //    clears PR_SET_PDEATHSIG, so this comes before step 4.
+    if (req.identity) {
+        if (std::string why = drop_privileges(*req.identity); !why.empty()) {
+            FF_LOG_ALERT("worker %u cannot drop privileges to uid %u gid %u: %s", req.index,
+                         static_cast<unsigned>(req.identity->uid), static_cast<unsigned>(req.identity->gid),
+                         why.c_str());
+            ::_exit(worker_fatal_exit);
+        }
+    }
+    // 4. Die with the master; the getppid() check covers a master that died before prctl.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != req.master_pid) ::_exit(0);
     if (req.cpu >= 0) {

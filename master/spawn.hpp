@@ -12,6 +12,7 @@
 
 #include "master/config.hpp"
 #include "master/fastfork.hpp"
+#include "master/privileges.hpp"
 #include "shm/layout.hpp"
 
 namespace fastfork::master {
@@ -35,6 +36,8 @@ struct spawn_request {
     int cpu = -1;  // pin to this CPU, or -1
     pid_t master_pid = 0;
     int log_fd = -1;  // the error log file, kept open (-1 = stderr)
+    /// Whom the worker becomes right after fork, before it runs anything of the application.
+    const worker_identity* identity = nullptr;
     /// The master's signal watchers. libuv keeps every process's uv_signal_t in one global tree
     /// that fork copies: the child must stop the master's entries, or its own uv_signal_start
     /// finds them, skips installing the handler, and SIGTERM kills it instead of draining.

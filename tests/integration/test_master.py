@@ -20,7 +20,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BackgroundConnections, FASTFORK_BIN, http_get, main, raise_nofile_limit, request_bytes,  # noqa: E402
+from harness import (BackgroundConnections, FASTFORK_BIN, free_port, http_get, main, raise_nofile_limit, request_bytes,  # noqa: E402
                      run_connections, scaled)
 from master_harness import (HELLO, TEST_APP, MasterProcess, NotifySocket, Wrk, children, healthz,  # noqa: E402
                             listen_inodes, listening_sockets_held, socket_inodes, wait_for)
@@ -446,6 +446,20 @@ class CheckConfig(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("is valid", out)
 
+    def test_check_config_beside_a_live_instance_binds_nothing(self):
+        # nginx -t is run right before a reload, while the instance serves: it must not open a
+        # SO_REUSEPORT socket that would join the live group and take a share of its connections.
+        with MasterProcess(workers=2) as m:
+            before = listen_inodes(m.port)
+            cmd = [FASTFORK_BIN, "--check-config", "--listen", "127.0.0.1:%d" % m.port, "--name", m.name,
+                   "--workers", "2"]
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            out, _ = p.communicate(timeout=scaled(10))
+            self.assertEqual(p.returncode, 0, out)
+            self.assertIn(b"is valid", out)
+            self.assertEqual(listen_inodes(m.port), before)
+            self.assertEqual(len(before), 2)
+
     def test_unknown_flag_suggests_the_key(self):
         rc, out = self.check("ok.json", '{"workers": 2}\n', "--wokers", "3")
         self.assertEqual(rc, 1, out)
@@ -462,6 +476,171 @@ class Listen(unittest.TestCase):
                 self.assertEqual(listening_sockets_held(pid, m.port), 2)
             self.assertEqual(healthz(m.port)["status"], "ok")
             self.assertEqual(healthz(m.port, host="::1")["status"], "ok")
+
+
+def run_fastfork(*args):
+    """Runs `fastfork ARGS` to its end (it is expected to refuse to start); (returncode, output)."""
+    p = subprocess.run([FASTFORK_BIN] + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=scaled(15))
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+class PortSharing(unittest.TestCase):
+    """Issue 10.1: SO_REUSEPORT must not let a second instance join a live instance's group."""
+
+    def test_second_instance_on_a_busy_address_refuses_to_start(self):
+        with MasterProcess(workers=2) as m:
+            before = listen_inodes(m.port)
+            other = "other%d-%d" % (os.getpid(), m.port)
+            for listen in ("127.0.0.1:%d" % m.port, "0.0.0.0:%d" % m.port):
+                with self.subTest(listen):
+                    rc, out = run_fastfork("--listen", listen, "--name", other, "--workers", "1")
+                    self.assertNotEqual(rc, 0, out)
+                    self.assertIn("cannot listen on %s" % listen, out)
+                    self.assertIn('fastfork instance "%s"' % m.name, out)
+                    self.assertIn("master pid %d" % m.pid, out)
+                    self.assertIn("fastforkctl --name %s stop" % m.name, out)
+                    self.assertNotIn("started worker", out)
+                    self.assertEqual(listen_inodes(m.port), before)
+                    self.assertFalse(os.path.exists("/dev/shm/fastfork." + other))
+            self.assertEqual(healthz(m.port)["status"], "ok")
+
+    def test_same_name_elsewhere_names_the_instance_and_does_not_suggest_sharing(self):
+        with MasterProcess(workers=1) as m:
+            rc, out = run_fastfork("--listen", "127.0.0.1:%d" % free_port(), "--name", m.name, "--workers", "1")
+            self.assertNotEqual(rc, 0, out)
+            self.assertIn('fastfork instance named "%s" is running (master pid %d' % (m.name, m.pid), out)
+            self.assertIn("fastforkctl --name %s stop" % m.name, out)
+            self.assertEqual(healthz(m.port)["status"], "ok")
+
+    def test_a_port_held_by_another_program_is_refused(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(8)
+            port = s.getsockname()[1]
+            for listen in ("127.0.0.1:%d" % port, "0.0.0.0:%d" % port):
+                for mode in ([], ["--single-process"]):
+                    with self.subTest(listen=listen, mode=mode):
+                        rc, out = run_fastfork("--listen", listen, "--workers", "1", *mode)
+                        self.assertEqual(rc, 1, out)
+                        self.assertIn("cannot listen on %s: Address already in use by pid %d" % (listen, os.getpid()),
+                                      out)
+                        self.assertEqual(len(listen_inodes(port)), 1)
+
+    def test_reload_onto_a_busy_address_keeps_the_old_workers(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(8)
+            busy = s.getsockname()[1]
+            with MasterProcess(config={"workers": 2}) as m:
+                old = m.workers_by_index()
+                m.write_config({"listen": ["127.0.0.1:%d" % m.port, "127.0.0.1:%d" % busy], "workers": 2})
+                r = m.reload()
+                self.assertEqual(r["reload_ok"], 0, r)
+                self.assertIn("cannot listen on 127.0.0.1:%d: Address already in use" % busy, r["reload_message"])
+                self.assertEqual(m.workers_by_index(generation=1), old)
+                self.assertEqual(m.children(), set(old.values()))
+                self.assertEqual(len(listen_inodes(busy)), 1)
+                # Our own sockets overlap the wildcard: moving to 0.0.0.0 on the same port is no conflict.
+                m.write_config({"listen": ["0.0.0.0:%d" % m.port], "workers": 2})
+                r = m.reload()
+                self.assertEqual(r["reload_ok"], 1, r)
+                wait_for(lambda: len(m.children()) == 2 and not (m.children() & set(old.values())), 5.0,
+                         what="generation 2 alone")
+                self.assertEqual(healthz(m.port)["generation"], 2)
+
+
+def ids_of(pid):
+    """(uids, gids) of `pid` from /proc/PID/status: real, effective, saved, filesystem each."""
+    ids = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("Uid", "Gid"):
+                ids[key] = tuple(int(x) for x in value.split())
+    return ids["Uid"], ids["Gid"]
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root: the master drops the workers to another user")
+class Privileges(unittest.TestCase):
+    """Issue 10.5: the master keeps root to bind; workers run as `user`."""
+
+    def setUp(self):
+        import pwd
+        try:
+            self.nobody = pwd.getpwnam("nobody")
+        except KeyError:
+            self.skipTest("no user nobody")
+        self.dir = tempfile.mkdtemp(prefix="ff-priv-")  # 0700 root: nobody may not create files here
+        self.docroot = os.path.join(self.dir, "www")
+        os.mkdir(self.docroot)
+        os.chmod(self.dir, 0o711)
+        os.chmod(self.docroot, 0o755)
+        with open(os.path.join(self.docroot, "hello.txt"), "w") as f:
+            f.write("hello from nobody\n")
+        os.chmod(os.path.join(self.docroot, "hello.txt"), 0o644)
+        self.access_log = os.path.join(self.dir, "access.log")
+
+    def tearDown(self):
+        import shutil
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def assert_workers_are_nobody(self, m):
+        kids = m.children()
+        self.assertEqual(len(kids), 2)
+        for pid in kids:
+            uids, gids = ids_of(pid)
+            self.assertEqual(uids, (self.nobody.pw_uid,) * 4, pid)
+            self.assertEqual(gids, (self.nobody.pw_gid,) * 4, pid)
+        self.assertEqual(ids_of(m.pid)[0], (0, 0, 0, 0), "the master stays root")
+
+    def test_workers_run_as_nobody_and_serve_stats_reload_and_logs(self):
+        cfg = {"workers": 2, "user": "nobody", "root": self.docroot, "access_log": self.access_log}
+        with MasterProcess(config=cfg) as m:
+            self.assert_workers_are_nobody(m)
+            self.assertEqual(http_get(m.port, "/hello.txt"), (200, b"hello from nobody\n"))
+            status, body = http_get(m.port, "/stats")
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body)["instance"], m.name)
+            self.assertEqual(healthz(m.port)["status"], "ok")
+            st = os.stat(self.access_log)
+            self.assertEqual((st.st_uid, st.st_gid), (self.nobody.pw_uid, self.nobody.pw_gid))
+            r = m.reload()
+            self.assertEqual(r["reload_ok"], 1, r)
+            wait_for(lambda: m.all_ready(2) and len(m.children()) == 2, 5.0, what="generation 2 alone")
+            self.assert_workers_are_nobody(m)
+            self.assertEqual(http_get(m.port, "/hello.txt")[0], 200)
+            # logrotate: the master makes the new file, hands it to nobody, then the workers reopen it.
+            os.rename(self.access_log, self.access_log + ".1")
+            m.signal(signal.SIGUSR1)
+            wait_for(lambda: os.path.exists(self.access_log), 3.0, what="the reopened access log")
+            self.assertEqual(os.stat(self.access_log).st_uid, self.nobody.pw_uid)
+            self.assertEqual(http_get(m.port, "/hello.txt")[0], 200)
+            wait_for(lambda: os.path.getsize(self.access_log) > 0, 3.0, what="a line in the new access log")
+            self.assertNotIn("keep root", m.log())
+            self.assertNotIn("cannot drop privileges", m.log())
+
+    def test_root_without_user_warns_once_and_explicit_root_is_silent(self):
+        with MasterProcess(workers=1) as m:
+            self.assertEqual(m.reload()["reload_ok"], 1)
+            self.assertEqual(m.log().count("the workers keep root"), 1, m.log())
+            for pid in m.children():
+                self.assertEqual(ids_of(pid)[0][1], 0)
+        with MasterProcess(workers=1, args=["--user", "root"]) as m:
+            self.assertNotIn("keep root", m.log())
+
+    def test_unknown_user_or_group_is_a_config_error_naming_the_key(self):
+        for args, needle in ((["--user", "no-such-user-ff"], 'key "user": no such user'),
+                             (["--group", "no-such-group-ff"], 'key "group": no such group')):
+            rc, out = run_fastfork("--check-config", *args)
+            self.assertEqual(rc, 1, out)
+            self.assertIn(needle, out)
+        path = os.path.join(self.dir, "bad.json")
+        with open(path, "w") as f:
+            f.write('{"workers": 1,\n "user": "no-such-user-ff"}\n')
+        rc, out = run_fastfork("--check-config", "-c", path)
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r'bad\.json:2:\d+: key "user": no such user \(got "no-such-user-ff"\)')
 
 
 class Examples(unittest.TestCase):

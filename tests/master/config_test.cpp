@@ -4,7 +4,10 @@
 
 #include "master/config_file.hpp"
 #include "master/master.hpp"
+#include "master/privileges.hpp"
+#include "master/units.hpp"
 #include "worker/log.hpp"
+#include "worker/options.hpp"
 
 using namespace fastfork::master;
 
@@ -54,6 +57,18 @@ BOOST_AUTO_TEST_CASE(bad_json_names_position) {
     std::string e = error_of("{\n  \"workers\": 2,\n}");
     BOOST_CHECK_MESSAGE(e.find("f.json:3:") == 0, e);
     BOOST_CHECK_MESSAGE(e.find("invalid JSON") != std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(trailing_comma_is_reported_as_such) {
+    std::string e = error_of("{\n  \"workers\": 2,\n}");
+    BOOST_CHECK_MESSAGE(e.find("f.json:3:1: invalid JSON: trailing comma (at 2:15)") == 0, e);
+    BOOST_CHECK_MESSAGE(e.find("expected string literal") == std::string::npos, e);
+    e = error_of(R"({"listen": ["127.0.0.1:1", ], "workers": 2})");
+    BOOST_CHECK_MESSAGE(e.find("f.json:1:28: invalid JSON: trailing comma (at 1:26) before ']'") == 0, e);
+    // Other syntax errors keep nlohmann's description.
+    e = error_of("{\"workers\": 2 \"x\": 1}");
+    BOOST_CHECK_MESSAGE(e.find("trailing comma") == std::string::npos && e.find("invalid JSON") != std::string::npos,
+                        e);
 }
 
 BOOST_AUTO_TEST_CASE(rejects_bad_addresses_wrong_types_and_duplicates) {
@@ -166,6 +181,80 @@ BOOST_AUTO_TEST_CASE(instance_name_defaults_to_the_first_port) {
     BOOST_CHECK_EQUAL(instance_name(cfg), "18555");
     cfg.name = "edge";
     BOOST_CHECK_EQUAL(instance_name(cfg), "edge");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(master_config_help)
+
+// The defaults --help prints come from the structs (worker::options{}, http::limits{}, config{}),
+// so they cannot drift from the code: each line shows what a default config holds.
+BOOST_AUTO_TEST_CASE(help_shows_the_values_of_default_options) {
+    const std::string help = describe_settings();
+    const config defaults;
+    const fastfork::worker::options opts;
+    auto line_of = [&](std::string_view key) {
+        auto at = help.find("  " + std::string(key) + " ");
+        BOOST_REQUIRE_MESSAGE(at != std::string::npos, key);
+        return help.substr(at, help.find('\n', at) - at);
+    };
+    for (const auto& s : settings()) {
+        std::string line = line_of(s.key);
+        BOOST_CHECK_MESSAGE(line.find(" " + s.show(defaults) + " ") != std::string::npos, line);
+    }
+    BOOST_CHECK(line_of("concurrency").find(" " + std::to_string(opts.concurrency) + " ") != std::string::npos);
+    BOOST_CHECK(line_of("stack_size").find("\"" + format_size(opts.stack_size) + "\"") != std::string::npos);
+    BOOST_CHECK(line_of("max_body").find("\"" + format_size(opts.limits.max_body) + "\"") != std::string::npos);
+    BOOST_CHECK(line_of("idle_timeout").find("\"" + format_duration(opts.idle_timeout) + "\"") != std::string::npos);
+    BOOST_CHECK(line_of("backlog").find(" " + std::to_string(defaults.backlog) + " ") != std::string::npos);
+    BOOST_CHECK(line_of("gzip").find(fastfork::handlers::options{}.gzip ? " true " : " false ") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(help_values_follow_the_struct_and_read_back) {
+    config changed;
+    changed.worker.concurrency = 1234;
+    changed.worker.header_timeout = std::chrono::milliseconds(2500);
+    const std::string help = describe_settings(changed);
+    BOOST_CHECK(help.find(" 1234 ") != std::string::npos);
+    BOOST_CHECK(help.find("\"2500ms\"") != std::string::npos);
+    // Every scalar default, fed back as a value, gives the same setting: the shown text is real syntax.
+    for (const auto& s : settings()) {
+        if (s.kind != "duration" && s.kind != "size" && s.kind != "count" && s.kind != "bool") continue;
+        std::string text = s.show(config{});
+        if (text.size() >= 2 && text.front() == '"') text = text.substr(1, text.size() - 2);
+        config fresh;
+        BOOST_CHECK_MESSAGE(!apply_setting(fresh, s.key, text), s.key);
+        BOOST_CHECK_EQUAL(s.show(fresh), s.show(config{}));
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(master_config_user)
+
+BOOST_AUTO_TEST_CASE(unknown_user_or_group_names_the_key) {
+    std::string e = error_of("{\"workers\": 1,\n \"user\": \"no-such-user-ff\"}");
+    BOOST_CHECK_MESSAGE(e.find("f.json:2:10: key \"user\": no such user") == 0, e);
+    e = error_of(R"({"group": "no-such-group-ff"})");
+    BOOST_CHECK_MESSAGE(e.find("key \"group\": no such group") != std::string::npos, e);
+    config cfg;
+    BOOST_CHECK(!apply_setting(cfg, "user", "root"));
+    BOOST_CHECK(!apply_setting(cfg, "user", "65534"));
+}
+
+BOOST_AUTO_TEST_CASE(only_a_root_master_switches_users) {
+    config cfg;
+    worker_identity id;
+    BOOST_CHECK(resolve_worker_identity(cfg, 0, id).empty());
+    BOOST_CHECK(!id.drop);  // no user: the workers stay who the master is
+    cfg.user = "0";
+    BOOST_CHECK(resolve_worker_identity(cfg, 0, id).empty());
+    BOOST_CHECK(id.drop && id.uid == 0);
+    cfg.user = "12345";
+    BOOST_CHECK(resolve_worker_identity(cfg, 0, id).empty());
+    BOOST_CHECK(id.drop && id.uid == 12345u);
+    std::string e = resolve_worker_identity(cfg, 4242, id);
+    BOOST_CHECK_MESSAGE(e.find("key \"user\": only a master started as root") == 0, e);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

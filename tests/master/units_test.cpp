@@ -30,4 +30,29 @@ BOOST_AUTO_TEST_CASE(parses_sizes_as_binary_units) {
     BOOST_CHECK(!parse_size("0.5"));
 }
 
+BOOST_AUTO_TEST_CASE(formats_what_it_parses) {
+    using std::chrono::milliseconds;
+    BOOST_CHECK_EQUAL(format_duration(milliseconds(30'000)), "30s");
+    BOOST_CHECK_EQUAL(format_duration(milliseconds(250)), "250ms");
+    BOOST_CHECK_EQUAL(format_duration(milliseconds(120'000)), "2m");
+    BOOST_CHECK_EQUAL(format_duration(milliseconds(3'600'000)), "1h");
+    BOOST_CHECK_EQUAL(format_size(64 * 1024), "64KiB");
+    BOOST_CHECK_EQUAL(format_size(4u << 20), "4MiB");
+    BOOST_CHECK_EQUAL(format_size(1000), "1000");
+    for (std::uint64_t n : {0ull, 1ull, 1000ull, 1024ull, 1536ull, 1ull << 20, 3ull << 30})
+        BOOST_CHECK(parse_size(format_size(n)) == n);
+    for (long ms : {0L, 1L, 999L, 1000L, 60'000L, 90'000L, 7'200'000L})
+        BOOST_CHECK(parse_duration(format_duration(milliseconds(ms))) == milliseconds(ms));
+}
+
+BOOST_AUTO_TEST_CASE(parses_nginx_style_sizes) {
+    BOOST_CHECK(parse_size("512k") == 512u << 10);
+    BOOST_CHECK(parse_size("8m") == 8u << 20);
+    BOOST_CHECK(parse_size("1g") == 1ull << 30);
+    BOOST_CHECK(parse_size("8M") == 8u << 20);
+    BOOST_CHECK(parse_size("4MiB") == 4u << 20);
+    BOOST_CHECK(!parse_size("8x"));
+    BOOST_CHECK(!parse_size("8mm"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
