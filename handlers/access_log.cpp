@@ -135,6 +135,21 @@ void format_access_line(
     append_quoted_or_dash(out, referer);
     out.append(' ');
     append_quoted_or_dash(out, agent);
+    if (format == log_format::combined_timed) {
+        // nginx's $request_time: seconds with millisecond resolution ("0.002").
+        out.append(' ');
+        if (!r) {
+            out.append('-');
+        } else {
+            const std::uint64_t ms = e.duration_us / 1000;
+            out.append_decimal(ms / 1000);
+            out.append('.');
+            const unsigned frac = static_cast<unsigned>(ms % 1000);
+            out.append(static_cast<char>('0' + frac / 100));
+            out.append(static_cast<char>('0' + frac / 10 % 10));
+            out.append(static_cast<char>('0' + frac % 10));
+        }
+    }
     out.append('\n');
 }
 

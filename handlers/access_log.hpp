@@ -31,10 +31,11 @@ struct access_time {
 
 /// Appends the line for `e` (with its '\n') to `out`. Combined: `remote - - [time] "METHOD
 /// target HTTP/1.x" status bytes "referer" "user-agent"`, `"-"` for a missing request line and
-/// `-` inside quotes for a missing header; '"', '\\' and bytes outside 0x20..0x7e are written as
-/// \xHH (as nginx does). JSON: one object with the keys time, remote, method, target, version,
-/// status, bytes, referer, user_agent, duration_us, worker, always all of them and in this
-/// order; strings are "" when absent; '"', '\\' and bytes outside 0x20..0x7e are escaped
+/// `-` inside quotes for a missing header; combined_timed appends ` 0.002` (seconds from the
+/// parsed head to the serialized response, millisecond resolution; `-` with no request line); '"', '\\' and bytes
+/// outside 0x20..0x7e are written as \xHH (as nginx does). JSON: one object with the keys time, remote, method, target,
+/// version, status, bytes, referer, user_agent, duration_us, worker, always all of them and in this order; strings are
+/// "" when absent; '"', '\\' and bytes outside 0x20..0x7e are escaped
 /// (\u00HH), so every line is valid JSON whatever the client sent. Throws only bad_alloc.
 void format_access_line(
     log_format format, const access_entry& e, const access_time& t, unsigned worker, http::byte_buffer& out);

@@ -21,8 +21,9 @@ struct route_spec {
     std::string root;     // a directory of static files, served with the prefix stripped
 };
 
-/// Line format of the access log (handlers/access_log.hpp).
-enum class log_format : std::uint8_t { combined, json };
+/// Line format of the access log (handlers/access_log.hpp): combined_timed is combined plus
+/// nginx's $request_time (seconds, millisecond resolution) as the last field.
+enum class log_format : std::uint8_t { combined, json, combined_timed };
 
 struct options {
     // ---- built-in stats routes (handlers/builtin_routes.cpp) ----

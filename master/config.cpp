@@ -392,8 +392,9 @@ const std::vector<setting> all_settings = {
     {"routes", "json",
      [](const config& c) -> std::
                              string {
-                                 return c.handlers.routes.empty() ? std::string("built-ins + root")
-                                                                : std::to_string(c.handlers.routes.size()) + " routes";
+                                 return c.handlers.routes.empty()
+                                            ? std::string("built-ins + root")
+                                            : std::to_string(c.handlers.routes.size()) + " routes";
                              },
      "path prefix → handler, longest prefix wins: [{\"prefix\": \"/static/\", \"root\": \"/srv/www\"}, "
      "{\"prefix\": \"/plaintext\", \"handler\": \"plaintext\"}]; handlers: plaintext, json, sleep, healthz, "
@@ -411,16 +412,27 @@ const std::vector<setting> all_settings = {
      }},
     {"access_log_format", "string",
      [](const config& c) -> std::string {
-         return std::string(c.handlers.access_log_format == handlers::log_format::json ? "\"json\"" : "\"combined\"");
+         switch (c.handlers.access_log_format) {
+             case handlers::log_format::json:
+                 return "\"json\"";
+             case handlers::log_format::combined_timed:
+                 return "\"combined_timed\"";
+             case handlers::log_format::combined:
+                 break;
+         }
+         return "\"combined\"";
      },
-     "\"combined\" (Apache/nginx) or \"json\" (one object per line)",
+     "\"combined\" (Apache/nginx), \"combined_timed\" (combined + request time in s, like nginx's "
+     "$request_time) or \"json\" (one object per line)",
      [](config& c, std::string_view v) -> std::string {
          if (v == "combined")
              c.handlers.access_log_format = handlers::log_format::combined;
+         else if (v == "combined_timed")
+             c.handlers.access_log_format = handlers::log_format::combined_timed;
          else if (v == "json")
              c.handlers.access_log_format = handlers::log_format::json;
          else
-             return "expected \"combined\" or \"json\"";
+             return "expected \"combined\", \"combined_timed\" or \"json\"";
          return {};
      }},
     {"gzip", "bool", [](const config& c) -> std::string { return show_bool(c.handlers.gzip); },

@@ -82,6 +82,17 @@ BOOST_AUTO_TEST_CASE(combined_line_without_headers_or_request) {
                       "10.0.0.1 - - [10/Oct/2000:20:55:36 +0000] \"-\" 400 16 \"-\" \"-\"\n");
 }
 
+BOOST_AUTO_TEST_CASE(issue_10_combined_timed_appends_request_time_in_seconds) {
+    test::parsed_request req("GET /t HTTP/1.1\r\nHost: x\r\n\r\n");
+    handlers::access_entry e{"127.0.0.1", &req.get(), 200, 5, 2'345'678};  // 2.345678 s
+    BOOST_CHECK_EQUAL(line(handlers::log_format::combined_timed, e),
+                      "127.0.0.1 - - [10/Oct/2000:20:55:36 +0000] \"GET /t HTTP/1.1\" 200 5 \"-\" \"-\" 2.345\n");
+    handlers::access_entry fast{"127.0.0.1", &req.get(), 200, 5, 41};
+    BOOST_CHECK(line(handlers::log_format::combined_timed, fast).ends_with("\" 0.000\n"));
+    handlers::access_entry bad{"10.0.0.1", nullptr, 400, 16, 0};
+    BOOST_CHECK(line(handlers::log_format::combined_timed, bad).ends_with("\"-\" \"-\" -\n"));
+}
+
 BOOST_AUTO_TEST_CASE(combined_line_escapes_quotes_backslashes_and_bytes_outside_ascii) {
     test::parsed_request req("GET /x HTTP/1.1\r\nHost: x\r\nUser-Agent: a\"b\\c\xc3\xa9\tz\r\n\r\n");
     handlers::access_entry e{"1.2.3.4", &req.get(), 200, 1, 0};
