@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "http/status.hpp"
 #include "shm/render.hpp"
 #include "shm/segment.hpp"
 #include "shm/snapshot.hpp"
@@ -148,7 +149,7 @@ void builtin_routes::operator()(http::request_ctx& ctx) const {
     if (try_handle(ctx)) return;
     ctx.set_status(404);
     ctx.set_content_type(text_plain);
-    ctx.set_body_static("404 Not Found\n");
+    ctx.set_body_static(http::status_body(404));
 }
 
 }  // namespace fastfork::worker

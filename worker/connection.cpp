@@ -25,7 +25,6 @@ namespace fastfork::worker {
 namespace {
 // Reads smaller than this cost a syscall each for little data: grow or compact first.
 constexpr std::size_t min_read_space = 2048;
-constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 }  // namespace
 
 bool connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_storage& peer) noexcept {
@@ -335,7 +334,8 @@ bool connection::serve_one() {
         }
         if (req.version_minor == 1) {
             if (!out_) out_ = srv_->buffers_.acquire();
-            out_->append(continue_line);
+            out_->append(http::status_line(100));
+            out_->append(std::string_view("\r\n"));  // RFC 9110 §15.2.1: 100 has no fields
             if (!flush()) {
                 close_now();
                 return false;
@@ -618,8 +618,7 @@ void connection::answer_error(unsigned status) noexcept {
         if (!out_) out_ = srv_->buffers_.acquire();
         http::write_error_response(status, srv_->http_date(), srv_->opts_.server_name, *out_);
         count_response(status);
-        // write_error_response's body is "<code> <reason>\n".
-        if (srv_->access_log_.is_enabled()) log_access(status, 5 + http::reason_phrase(status).size());
+        if (srv_->access_log_.is_enabled()) log_access(status, http::status_body(status).size());
     } catch (const std::bad_alloc&) {
         // Nothing to send; the connection is closed by the caller anyway.
     }

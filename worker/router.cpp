@@ -4,6 +4,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "http/status.hpp"
 #include "worker/builtin_routes.hpp"
 #include "worker/server.hpp"
 
@@ -11,7 +12,6 @@ namespace fastfork::worker {
 
 namespace {
 
-constexpr std::string_view not_found_body = "404 Not Found\n";
 constexpr std::string_view plain_welcome =
     "fastfork is running.\n"
     "Serve files with --root DIR (or a ./public directory), or map paths with the \"routes\" config key.\n";
@@ -98,7 +98,7 @@ void router::operator()(http::request_ctx& ctx) const {
     if (const route_fn* fn = match(ctx.path(), rest); fn && (*fn)(ctx, rest)) return;
     ctx.set_status(404);
     ctx.set_content_type("text/plain");
-    ctx.set_body_static(not_found_body);
+    ctx.set_body_static(http::status_body(404));
 }
 
 // ---------------------------------------------------------------- building
