@@ -8,13 +8,13 @@
 #include <cstring>
 #include <new>
 
+#include "http/rfc9110.hpp"
 #include "worker/log.hpp"
 
 namespace fastfork::handlers {
 
 namespace {
 
-constexpr char hex_digits[] = "0123456789abcdef";
 constexpr const char* month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -40,11 +40,11 @@ void append_escaped(http::byte_buffer& out, std::string_view s, log_format f) {
                 out.append(std::string_view(esc, 2));
             } else {
                 // Bytes above 0x7e too: a line must stay valid JSON (and UTF-8) whatever arrived.
-                char esc[6] = {'\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 15]};
+                char esc[6] = {'\\', 'u', '0', '0', http::hex_digits_lower[c >> 4], http::hex_digits_lower[c & 15]};
                 out.append(std::string_view(esc, 6));
             }
         } else {
-            char esc[4] = {'\\', 'x', hex_digits[c >> 4], hex_digits[c & 15]};
+            char esc[4] = {'\\', 'x', http::hex_digits_lower[c >> 4], http::hex_digits_lower[c & 15]};
             out.append(std::string_view(esc, 4));
         }
     }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "http/status.hpp"
 #include "shm/render.hpp"
 #include "shm/segment.hpp"
 #include "shm/snapshot.hpp"

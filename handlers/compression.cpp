@@ -5,22 +5,14 @@
 #include <algorithm>
 #include <climits>
 
+#include "http/content_coding.hpp"
 #include "http/field.hpp"
-#include "http/static_file.hpp"
+#include "http/rfc9110.hpp"
 #include "worker/log.hpp"
 
 namespace fastfork::handlers {
 
 namespace {
-
-constexpr std::string_view ows = " \t";
-
-std::string_view trim(std::string_view s) noexcept {
-    const auto b = s.find_first_not_of(ows);
-    if (b == std::string_view::npos) return {};
-    const auto e = s.find_last_not_of(ows);
-    return s.substr(b, e - b + 1);
-}
 
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
     return s.size() >= prefix.size() && http::iequals(s.substr(0, prefix.size()), prefix);
@@ -69,7 +61,7 @@ bool compressor::accepts_gzip(std::string_view value) noexcept {
 }
 
 bool compressor::is_compressible_type(std::string_view content_type) noexcept {
-    const std::string_view media = trim(content_type.substr(0, content_type.find(';')));
+    const std::string_view media = http::trim_ows(content_type.substr(0, content_type.find(';')));
     if (media.empty()) return false;
     if (istarts_with(media, "text/")) return true;
     if (iends_with(media, "+json") || iends_with(media, "+xml")) return true;
@@ -87,7 +79,7 @@ std::string_view compressor::find_header(std::string_view lines, std::string_vie
         const auto colon = line.find(':');
         if (colon == std::string_view::npos || !http::iequals(line.substr(0, colon), name)) continue;
         found = true;
-        return trim(line.substr(colon + 1));
+        return http::trim_ows(line.substr(colon + 1));
     }
     return {};
 }

@@ -16,11 +16,16 @@
 #include <new>
 #include <stdexcept>
 
+#include "http/conditional.hpp"
+#include "http/content_coding.hpp"
 #include "http/date.hpp"
 #include "http/field.hpp"
 #include "http/method.hpp"
 #include "http/mime.hpp"
+#include "http/range.hpp"
+#include "http/rfc9110.hpp"
 #include "http/static_file.hpp"
+#include "http/status.hpp"
 #include "worker/log.hpp"
 
 namespace fastfork::handlers {
@@ -76,30 +81,9 @@ constexpr std::size_t stack_path_buffer = 4096;  // request paths longer than th
 constexpr std::size_t max_listing_entries = 10'000;
 
 void answer_status(http::request_ctx& ctx, unsigned status) {
-    std::string_view body;
-    switch (status) {
-        case 400:
-            body = "400 Bad Request\n";
-            break;
-        case 403:
-            body = "403 Forbidden\n";
-            break;
-        case 404:
-            body = "404 Not Found\n";
-            break;
-        case 412:
-            body = "412 Precondition Failed\n";
-            break;
-        case 416:
-            body = "416 Range Not Satisfiable\n";
-            break;
-        default:
-            body = "error\n";
-            break;
-    }
     ctx.set_status(status);
     ctx.set_content_type(text_plain);
-    ctx.set_body_static(body);
+    ctx.set_body_static(http::status_body(status));
 }
 
 // nginx's answer to a directory named without its slash: relative links inside index.html only
@@ -453,7 +437,7 @@ bool file_server::try_serve(http::request_ctx& ctx, std::string_view rest) {
         ctx.set_status(405);
         ctx.add_header("Allow", "GET, HEAD");
         ctx.set_content_type(text_plain);
-        ctx.set_body_static("405 Method Not Allowed\n");
+        ctx.set_body_static(http::status_body(405));
         return true;
     }
     if (rest.empty()) {  // the mount point itself ("/static" under "/static/")
@@ -613,8 +597,7 @@ void file_server::answer_listing(http::request_ctx& ctx, std::string_view rel) {
         if (it.dir) {
             html += '-';
         } else {
-            std::snprintf(size, sizeof size, "%llu", static_cast<unsigned long long>(it.size));
-            html += size;
+            html.append(size, static_cast<std::size_t>(http::put_decimal(size, it.size) - size));
         }
         html += "</td></tr>\n";
     }

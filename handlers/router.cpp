@@ -8,12 +8,12 @@
 #include "handlers/features.hpp"
 #include "handlers/file_server.hpp"
 #include "handlers/welcome_page.hpp"
+#include "http/status.hpp"
 
 namespace fastfork::handlers {
 
 namespace {
 
-constexpr std::string_view not_found_body = "404 Not Found\n";
 constexpr std::string_view plain_welcome =
     "fastfork is running.\n"
     "Serve files with --root DIR (or a ./public directory), or map paths with the \"routes\" config key.\n";
@@ -100,7 +100,7 @@ void router::operator()(http::request_ctx& ctx) const {
     if (const route_fn* fn = match(ctx.path(), rest); fn && (*fn)(ctx, rest)) return;
     ctx.set_status(404);
     ctx.set_content_type("text/plain");
-    ctx.set_body_static(not_found_body);
+    ctx.set_body_static(http::status_body(404));
 }
 
 // ---------------------------------------------------------------- building

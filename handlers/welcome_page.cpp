@@ -6,6 +6,7 @@
 #include <string>
 
 #include "http/static_file.hpp"
+#include "http/status.hpp"
 #include "shm/segment.hpp"
 #include "shm/snapshot.hpp"
 #include "worker/server.hpp"
@@ -120,7 +121,7 @@ bool welcome_page(http::request_ctx& ctx, std::string_view rest) {
         ctx.set_status(405);
         ctx.add_header("Allow", "GET, HEAD");
         ctx.set_content_type("text/plain; charset=utf-8");
-        ctx.set_body_static("405 Method Not Allowed\n");
+        ctx.set_body_static(http::status_body(405));
         return true;
     }
     std::string html;

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "http/rfc9110.hpp"
+
 namespace fastfork::http {
 
 namespace {
@@ -39,34 +41,6 @@ enum trailer_state : std::uint8_t {
 constexpr std::uint8_t trailer_lf_ends_line = 0;
 constexpr std::uint8_t trailer_lf_ends_body = 1;
 
-// RFC 9110 §5.6.2 tchar.
-constexpr std::array<bool, 256> make_tchar_table() noexcept {
-    std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-    for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-    return t;
-}
-constexpr auto tchar_table = make_tchar_table();
-
-// Hex digit values; 0xFF for any other byte.
-constexpr std::array<std::uint8_t, 256> make_hex_table() noexcept {
-    std::array<std::uint8_t, 256> t{};
-    for (auto& v : t) v = 0xFF;
-    for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<std::uint8_t>(c - '0');
-    for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<std::uint8_t>(c - 'a' + 10);
-    for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<std::uint8_t>(c - 'A' + 10);
-    return t;
-}
-constexpr auto hex_table = make_hex_table();
-
-inline bool is_tchar(unsigned char c) noexcept {
-    return tchar_table[c];
-}
-inline bool is_ows(unsigned char c) noexcept {
-    return c == ' ' || c == '\t';
-}
 // RFC 9110 §5.6.4: qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text.
 inline bool is_qdtext(unsigned char c) noexcept {
     return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c != 0x7F);
@@ -153,7 +127,7 @@ body_reader::result body_reader::feed(const char* in, std::size_t size, char* ou
             case phase::chunk_size: {
                 // RFC 9112 §7.1: chunk-size = 1*HEXDIG.
                 auto c = static_cast<unsigned char>(in[i]);
-                std::uint8_t digit = hex_table[c];
+                std::uint8_t digit = hex_value_table[c];
                 if (digit != 0xFF) {
                     if (++line_length_ > max_chunk_line) return fail(error::bad_chunk_size, i, produced);
                     // More than 16 significant hex digits cannot fit in 64 bits; leading zeros

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <utility>
 
+#include "http/rfc9110.hpp"
+
 namespace fastfork::http {
 
 class byte_buffer {
@@ -89,27 +91,13 @@ public:
     }
     /// Appends the decimal digits of `v`.
     void append_decimal(std::uint64_t v) {
-        char tmp[20];
-        std::size_t n = 0;
-        do {
-            tmp[n++] = static_cast<char>('0' + v % 10);
-            v /= 10;
-        } while (v);
-        char* p = prepare(n);
-        for (std::size_t i = 0; i < n; ++i) p[i] = tmp[n - 1 - i];
-        size_ += n;
+        char tmp[max_decimal_digits];
+        append(std::string_view(tmp, static_cast<std::size_t>(put_decimal(tmp, v) - tmp)));
     }
     /// Appends the lower-case hex digits of `v` (chunk sizes).
     void append_hex(std::uint64_t v) {
-        char tmp[16];
-        std::size_t n = 0;
-        do {
-            tmp[n++] = "0123456789abcdef"[v & 15];
-            v >>= 4;
-        } while (v);
-        char* p = prepare(n);
-        for (std::size_t i = 0; i < n; ++i) p[i] = tmp[n - 1 - i];
-        size_ += n;
+        char tmp[max_hex_digits];
+        append(std::string_view(tmp, static_cast<std::size_t>(put_hex(tmp, v) - tmp)));
     }
 
 private:

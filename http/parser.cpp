@@ -8,23 +8,13 @@
 #include <emmintrin.h>
 #endif
 
+#include "http/rfc9110.hpp"
+
 namespace fastfork::http {
 
 namespace {
 
 constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
-
-// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" /
-// "`" / "|" / "~" / DIGIT / ALPHA.
-constexpr std::array<bool, 256> make_tchar_table() noexcept {
-    std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-    for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-    return t;
-}
-constexpr auto tchar_table = make_tchar_table();
 
 // RFC 9112 §3.2: the request-target is delimited by SP and may not contain CTLs. Bytes above 0x7E
 // are not valid URI characters (RFC 3986 §2), but they cannot confuse framing, so they are left to
@@ -73,14 +63,8 @@ bool is_valid_host(std::string_view v) noexcept {
     return true;
 }
 
-inline bool is_tchar(char c) noexcept {
-    return tchar_table[static_cast<unsigned char>(c)];
-}
 inline bool is_target_char(char c) noexcept {
     return target_table[static_cast<unsigned char>(c)];
-}
-inline bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
 }
 inline bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';
@@ -117,24 +101,16 @@ inline const char* find_ctl(const char* p, const char* end) noexcept {
     return end;
 }
 
-inline std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-// Calls `f(element)` for every element of a comma-separated list (RFC 9110 §5.6.1), OWS trimmed.
-// Empty elements are passed too; callers decide whether they matter. Stops when `f` returns
-// something other than error::none and returns it.
+// for_each_list_element with a status: stops at the first element for which `f` returns an error
+// and returns it; error::none when every element passed.
 template <class F>
 error for_each_element(std::string_view list, F&& f) noexcept {
-    for (;;) {
-        std::size_t comma = list.find(',');
-        error e = f(trim_ows(list.substr(0, comma)));
-        if (e != error::none) return e;
-        if (comma == std::string_view::npos) return error::none;
-        list.remove_prefix(comma + 1);
-    }
+    error e = error::none;
+    for_each_list_element(list, [&](std::string_view element) noexcept {
+        e = f(element);
+        return e != error::none;
+    });
+    return e;
 }
 
 // RFC 9112 §6.2 / RFC 9110 §8.6: Content-Length = 1*DIGIT. A list of identical values ("5, 5",
@@ -155,13 +131,6 @@ error parse_content_length(std::string_view value, bool& seen, std::uint64_t& le
         length = v;
         return error::none;
     });
-}
-
-bool is_token(std::string_view s) noexcept {
-    if (s.empty()) return false;
-    for (char c : s)
-        if (!is_tchar(c)) return false;
-    return true;
 }
 
 // RFC 9112 §3.2.3: authority-form = uri-host ":" port, used only by CONNECT.

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "http/field.hpp"
+#include "http/rfc9110.hpp"
 #include "http/status.hpp"
 
 namespace fastfork::http {
@@ -21,47 +22,12 @@ inline char* put(char* p, std::string_view s) noexcept {
     return p + s.size();
 }
 
-inline char* put_decimal(char* p, std::uint64_t v) noexcept {
-    char tmp[20];
-    char* t = tmp + sizeof tmp;
-    do {
-        *--t = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return put(p, {t, static_cast<std::size_t>(tmp + sizeof tmp - t)});
-}
-
-inline char* put_hex(char* p, std::uint64_t v) noexcept {
-    char tmp[16];
-    char* t = tmp + sizeof tmp;
-    do {
-        *--t = "0123456789abcdef"[v & 15];
-        v >>= 4;
-    } while (v);
-    return put(p, {t, static_cast<std::size_t>(tmp + sizeof tmp - t)});
-}
-
 // Whether `s` lies inside `b`'s storage (a caller passing the response's own body back in).
 bool points_into(const byte_buffer& b, std::string_view s) noexcept {
     if (b.data() == nullptr || s.data() == nullptr) return false;
     const auto base = reinterpret_cast<std::uintptr_t>(b.data());
     const auto at = reinterpret_cast<std::uintptr_t>(s.data());
     return at >= base && at < base + b.capacity();
-}
-
-// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" /
-// "~" / DIGIT / ALPHA.
-constexpr std::array<bool, 256> tchar_table = [] {
-    std::array<bool, 256> t{};
-    for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t[c] = true;
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-    return t;
-}();
-
-bool is_tchar(unsigned char c) noexcept {
-    return tchar_table[c];
 }
 
 // Headers the writer emits itself (see add_header's contract).
@@ -121,9 +87,7 @@ void response::add_header(std::string_view name, std::string_view value) {
     assert(!is_writer_owned(name) && "the writer sends Date, Server, Content-Length, Transfer-Encoding, Connection");
     // A name that is not a token would corrupt the head; drop it rather than send a broken
     // response (Go's net/http does the same).
-    if (name.empty()) return;
-    for (char c : name)
-        if (!is_tchar(static_cast<unsigned char>(c))) return;
+    if (!is_token(name)) return;
 
     char* const begin = headers_.prepare(name.size() + 2 + value.size() + 2);
     char* p = put(begin, name);
@@ -299,13 +263,11 @@ bool has_file_payload(const response& resp, const write_options& opt) noexcept {
 void write_error_response(unsigned status, std::string_view date, std::string_view server, byte_buffer& out) {
     const unsigned code = sendable(status);
     const std::string_view line = status_line(code);
-    // The body repeats the status line without the version and CRLF: "400 Bad Request\n".
-    constexpr std::size_t version_size = 9;  // "HTTP/1.1 "
-    const std::string_view text = line.substr(version_size, line.size() - version_size - crlf.size());
+    const std::string_view text = status_body(code);  // "400 Bad Request\n"
     const bool bodiless_status = is_bodiless(code);
     constexpr std::string_view type_line = "Content-Type: text/plain; charset=utf-8\r\n";
 
-    const std::size_t bound = fixed_overhead + type_line.size() + server.size() + date.size() + text.size() + 1;
+    const std::size_t bound = fixed_overhead + type_line.size() + server.size() + date.size() + text.size();
     char* const begin = out.prepare(bound);
     char* p = put(begin, line);
     if (!server.empty()) {
@@ -321,15 +283,12 @@ void write_error_response(unsigned status, std::string_view date, std::string_vi
     if (!bodiless_status) {
         p = put(p, type_line);
         p = put(p, content_length_prefix);
-        p = put_decimal(p, text.size() + 1);
+        p = put_decimal(p, text.size());
         p = put(p, crlf);
     }
     p = put(p, close_line);
     p = put(p, crlf);
-    if (!bodiless_status) {
-        p = put(p, text);
-        *p++ = '\n';
-    }
+    if (!bodiless_status) p = put(p, text);
     out.commit(static_cast<std::size_t>(p - begin));
 }
 

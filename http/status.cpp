@@ -93,58 +93,72 @@ constexpr unsigned first_code = 100;
 constexpr unsigned code_count = 500;  // 100..599
 constexpr std::string_view line_prefix = "HTTP/1.1 ";
 
-// Total bytes of all 500 status lines, so the table below is exactly as large as it must be.
-constexpr std::size_t table_bytes() noexcept {
+// One text per code, packed back to back and built at compile time, as `prefix` "NNN <reason>"
+// `suffix`: status_line() and status_body() are lookups with no initialization guard, no
+// allocation and no locking, whichever thread calls them first.
+constexpr std::size_t table_bytes(std::string_view prefix, std::string_view suffix) noexcept {
     std::size_t n = 0;
-    for (unsigned c = 0; c < code_count; ++c) n += line_prefix.size() + 4 + phrase_of(first_code + c).size() + 2;
+    for (unsigned c = 0; c < code_count; ++c) n += prefix.size() + 4 + phrase_of(first_code + c).size() + suffix.size();
     return n;
 }
 
-// Every status line, packed back to back and built at compile time: status_line() is a lookup
-// with no initialization guard, no allocation and no locking, whichever thread calls it first.
+template <std::size_t Bytes>
 struct status_table {
-    std::array<char, table_bytes()> text{};
+    std::array<char, Bytes> text{};
     std::array<std::uint16_t, code_count> offset{};
     std::array<std::uint8_t, code_count> length{};
-};
-static_assert(table_bytes() <= 0xFFFF, "offsets are 16-bit");
+    static_assert(Bytes <= 0xFFFF, "offsets are 16-bit");
 
-constexpr status_table build_table() noexcept {
-    status_table t;
+    [[nodiscard]] constexpr std::string_view at(unsigned index) const noexcept {
+        return {text.data() + offset[index], length[index]};
+    }
+};
+
+template <std::size_t Bytes>
+constexpr status_table<Bytes> build_table(std::string_view prefix, std::string_view suffix) noexcept {
+    status_table<Bytes> t;
     std::size_t at = 0;
     for (unsigned c = 0; c < code_count; ++c) {
         const unsigned code = first_code + c;
         const std::size_t start = at;
-        for (char ch : line_prefix) t.text[at++] = ch;
+        for (char ch : prefix) t.text[at++] = ch;
         t.text[at++] = static_cast<char>('0' + code / 100);
         t.text[at++] = static_cast<char>('0' + code / 10 % 10);
         t.text[at++] = static_cast<char>('0' + code % 10);
         t.text[at++] = ' ';
         for (char ch : phrase_of(code)) t.text[at++] = ch;
-        t.text[at++] = '\r';
-        t.text[at++] = '\n';
+        for (char ch : suffix) t.text[at++] = ch;
         t.offset[c] = static_cast<std::uint16_t>(start);
         t.length[c] = static_cast<std::uint8_t>(at - start);
     }
     return t;
 }
 
-constexpr status_table table = build_table();
+// RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF.
+constexpr auto lines = build_table<table_bytes(line_prefix, "\r\n")>(line_prefix, "\r\n");
+// The plain-text body of an error the server answers itself: "404 Not Found\n".
+constexpr auto bodies = build_table<table_bytes("", "\n")>("", "\n");
+
+// Out of range is a caller bug; answering with the 500 entry keeps the output well-formed.
+constexpr unsigned index_of(unsigned code) noexcept {
+    return (code >= first_code && code < first_code + code_count) ? code - first_code : 500 - first_code;
+}
 
 }  // namespace
 
 std::string_view reason_phrase(unsigned code) noexcept {
     if (code < first_code || code >= first_code + code_count) return "Unknown";
-    // The phrase is the status line minus "HTTP/1.1 NNN " and the CRLF.
-    const std::string_view line = status_line(code);
-    constexpr std::size_t phrase_start = line_prefix.size() + 4;
-    return line.substr(phrase_start, line.size() - phrase_start - 2);
+    // The phrase is the body minus "NNN " and the LF.
+    const std::string_view body = bodies.at(code - first_code);
+    return body.substr(4, body.size() - 5);
 }
 
 std::string_view status_line(unsigned code) noexcept {
-    // Out of range is a caller bug; answering with the 500 line keeps the output well-formed.
-    const unsigned c = (code >= first_code && code < first_code + code_count) ? code - first_code : 500 - first_code;
-    return {table.text.data() + table.offset[c], table.length[c]};
+    return lines.at(index_of(code));
+}
+
+std::string_view status_body(unsigned code) noexcept {
+    return bodies.at(index_of(code));
 }
 
 }  // namespace fastfork::http

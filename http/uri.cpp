@@ -1,17 +1,8 @@
 #include "http/uri.hpp"
 
+#include "http/rfc9110.hpp"
+
 namespace fastfork::http {
-
-namespace {
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-}  // namespace
 
 std::size_t percent_decode(std::string_view in, char* out, bool plus_as_space) noexcept {
     // The write position never passes the read position, so decoding in place (out == in.data())
@@ -22,9 +13,9 @@ std::size_t percent_decode(std::string_view in, char* out, bool plus_as_space) n
         if (c == '%') {
             // RFC 3986 §2.1: pct-encoded = "%" HEXDIG HEXDIG; anything shorter is malformed.
             if (r + 2 >= in.size()) return std::string_view::npos;
-            const int hi = hex_value(in[r + 1]);
-            const int lo = hex_value(in[r + 2]);
-            if (hi < 0 || lo < 0) return std::string_view::npos;
+            const unsigned hi = hex_value(in[r + 1]);
+            const unsigned lo = hex_value(in[r + 2]);
+            if (hi > 15 || lo > 15) return std::string_view::npos;
             c = static_cast<char>(hi * 16 + lo);
             r += 2;
         } else if (c == '+' && plus_as_space) {

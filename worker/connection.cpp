@@ -352,7 +352,7 @@ void connection::answer_error(unsigned status) noexcept {
         if (!out_) out_ = srv_->buffers().acquire();
         http::write_error_response(status, srv_->http_date(), srv_->opts().server_name, *out_);
         shm::count_status(srv_->counters(), status);
-        notify_completed(status, 5 + http::reason_phrase(status).size());  // the body is "<code> <reason>\n"
+        notify_completed(status, http::status_body(status).size());
     } catch (const std::bad_alloc&) {
         // Nothing to send; the connection is closed by the caller anyway.
     }

@@ -19,10 +19,6 @@
 
 namespace fastfork::worker {
 
-namespace {
-constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-}  // namespace
-
 void connection::serve_entry(void* self) {
     static_cast<connection*>(self)->serve();
 }
@@ -139,7 +135,8 @@ bool connection::answer_continue(const http::request& req) noexcept {
     if (req.version_minor != 1) return true;
     try {
         if (!out_) out_ = srv_->buffers().acquire();
-        out_->append(continue_line);
+        out_->append(http::status_line(100));  // "HTTP/1.1 100 Continue\r\n"
+        out_->append(std::string_view("\r\n"));
     } catch (const std::bad_alloc&) {
         close_now();
         return false;

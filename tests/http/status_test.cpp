@@ -65,4 +65,15 @@ BOOST_AUTO_TEST_CASE(out_of_range_codes_get_the_500_line) {
     BOOST_TEST(status_line(600) == "HTTP/1.1 500 Internal Server Error\r\n");
 }
 
+BOOST_AUTO_TEST_CASE(status_body_is_code_reason_lf_for_every_code) {
+    for (unsigned code = 100; code <= 599; ++code) {
+        std::string expected = std::to_string(code);
+        expected.append(" ").append(reason_phrase(code)).append("\n");
+        BOOST_TEST(status_body(code) == expected, "code " << code);
+    }
+    BOOST_TEST(status_body(404) == "404 Not Found\n");
+    BOOST_TEST(status_body(0) == "500 Internal Server Error\n");
+    BOOST_TEST(status_body(600) == "500 Internal Server Error\n");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
