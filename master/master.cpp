@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "master/config_file.hpp"
+#include "shm/fold.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
 #include "worker/loop.hpp"
@@ -33,20 +34,6 @@ std::string describe_status(int status) {
     else
         std::snprintf(buf, sizeof buf, "status 0x%x", status);
     return buf;
-}
-
-// Counters that are gauges describe the live process: they are not folded into the totals.
-void fold_counters(shm::worker_counters& into, shm::worker_counters& from) noexcept {
-    auto* dst = reinterpret_cast<shm::counter*>(&into);
-    auto* src = reinterpret_cast<shm::counter*>(&from);
-    constexpr std::size_t n = sizeof(shm::worker_counters) / sizeof(shm::counter);
-    const shm::counter* gauges[] = {&from.connections_active, &from.connections_idle, &from.fibers_live,
-                                    &from.fibers_idle};
-    for (std::size_t i = 0; i < n; ++i) {
-        bool gauge = std::find(std::begin(gauges), std::end(gauges), &src[i]) != std::end(gauges);
-        if (!gauge) shm::add(dst[i], shm::get(src[i]));
-        shm::set(src[i], 0);
-    }
 }
 }  // namespace
 
@@ -126,16 +113,8 @@ std::optional<unsigned> master_process::take_slot() noexcept {
 }
 
 void master_process::release_slot(unsigned slot) noexcept {
-    auto& header = segment_.get()->header;
-    auto& ws = segment_.get()->slots[slot];
-    // Fold the dead process's counters into the totals under a sequence lock, so readers never
-    // see them twice or not at all, and totals stay monotonic for the life of the master.
-    header.fold_seq.fetch_add(1, std::memory_order_acq_rel);
-    fold_counters(header.retired, ws.counters);
-    shm::fold_histogram(header.retired_latency, ws.latency);
-    ws.pid.store(0, std::memory_order_relaxed);
-    ws.state.store(static_cast<std::uint32_t>(shm::worker_state::empty), std::memory_order_relaxed);
-    header.fold_seq.fetch_add(1, std::memory_order_acq_rel);
+    // The dead process's counters continue under its worker index (shm/fold.hpp).
+    shm::fold_into_retired(*segment_.get(), slot);
     free_slots_.push_back(slot);
 }
 
