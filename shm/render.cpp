@@ -302,7 +302,9 @@ std::string render_json(const snapshot& s) {
     counters_json(s.totals, totals);
     totals["latency_us"] = latency_json(s.total_latency);
     j["totals"] = std::move(totals);
-    std::string out = j.dump();
+    // The snapshot's text is valid UTF-8 already (shm/text.hpp); replacing is the last line of
+    // defence, so that a bad byte can never make dump() throw type_error 316 (issue 16.2).
+    std::string out = j.dump(-1, ' ', false, json::error_handler_t::replace);
     out += '\n';
     return out;
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "shm/segment.hpp"
+#include "shm/text.hpp"
 
 namespace fastfork::shm {
 
@@ -50,8 +51,9 @@ void read_reload_result(const segment_header& h, reload_snapshot& out) {
         std::atomic_thread_fence(std::memory_order_acquire);
         if (h.reload_seq.load(std::memory_order_relaxed) == s1) break;
     }
-    message[sizeof message - 1] = '\0';
-    out.message = message;
+    // Any byte may be in the segment (a torn read, an old master, a stray writer): the copy is
+    // escaped into valid UTF-8 so that no renderer can fail on it (issue 16.2).
+    out.message = escape_text(std::string_view(message, ::strnlen(message, sizeof message)));
 }
 
 void read_slot(const worker_slot& ws, std::size_t index, std::uint64_t mono_now, worker_snapshot& w) {
@@ -92,7 +94,7 @@ void add_counters(counter_values& into, const counter_values& from, bool gauges)
 snapshot take_snapshot(const segment_layout& seg, std::string_view instance) {
     const segment_header& h = seg.header;
     snapshot s;
-    s.instance = std::string(instance);
+    s.instance = escape_text(instance);  // a /dev/shm file name may be any bytes
     s.layout_version = h.version;
     s.master_pid = h.master_pid.load(std::memory_order_relaxed);
     s.stale = !is_process_alive(static_cast<long>(s.master_pid));
