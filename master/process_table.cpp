@@ -5,23 +5,10 @@
 #include <algorithm>
 #include <iterator>
 
+#include "shm/fold.hpp"
+
 namespace fastfork::master {
 
-namespace {
-// Counters that are gauges describe the live process: they are not folded into the totals.
-void fold_counters(shm::worker_counters& into, shm::worker_counters& from) noexcept {
-    auto* dst = reinterpret_cast<shm::counter*>(&into);
-    auto* src = reinterpret_cast<shm::counter*>(&from);
-    constexpr std::size_t n = sizeof(shm::worker_counters) / sizeof(shm::counter);
-    const shm::counter* gauges[] = {&from.connections_active, &from.connections_idle, &from.fibers_live,
-                                    &from.fibers_idle};
-    for (std::size_t i = 0; i < n; ++i) {
-        bool gauge = std::find(std::begin(gauges), std::end(gauges), &src[i]) != std::end(gauges);
-        if (!gauge) shm::add(dst[i], shm::get(src[i]));
-        shm::set(src[i], 0);
-    }
-}
-}  // namespace
 
 void process_table::attach(shm::segment_layout* layout) noexcept {
     layout_ = layout;
@@ -37,16 +24,9 @@ std::optional<unsigned> process_table::take_slot() noexcept {
 }
 
 void process_table::release_slot(unsigned slot) noexcept {
-    auto& header = layout_->header;
-    auto& ws = layout_->slots[slot];
-    // Fold the dead process's counters into the totals under a sequence lock, so readers never
-    // see them twice or not at all, and totals stay monotonic for the life of the master.
-    header.fold_seq.fetch_add(1, std::memory_order_acq_rel);
-    fold_counters(header.retired, ws.counters);
-    shm::fold_histogram(header.retired_latency, ws.latency);
-    ws.pid.store(0, std::memory_order_relaxed);
-    ws.state.store(static_cast<std::uint32_t>(shm::worker_state::empty), std::memory_order_relaxed);
-    header.fold_seq.fetch_add(1, std::memory_order_acq_rel);
+    // The dead process's counters continue under its worker index (shm/fold.hpp), so every
+    // exported series stays monotonic for the life of the master.
+    shm::fold_into_retired(*layout_, slot);
     free_slots_.push_back(slot);
 }
 

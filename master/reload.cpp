@@ -8,6 +8,7 @@
 #include <string>
 
 #include "master/master.hpp"
+#include "shm/text.hpp"
 #include "worker/log.hpp"
 
 namespace fastfork::master {
@@ -15,7 +16,7 @@ namespace fastfork::master {
 void master_process::record_reload(bool ok, const std::string& message) noexcept {
     auto& h = segment_.get()->header;
     h.reload_seq.fetch_add(1, std::memory_order_acq_rel);  // odd: readers retry
-    std::snprintf(h.reload_message, sizeof h.reload_message, "%s", message.c_str());
+    shm::copy_text(h.reload_message, sizeof h.reload_message, message);  // cut at a UTF-8 boundary
     h.reload_ok.store(ok ? 1 : 0, std::memory_order_relaxed);
     h.reload_count.fetch_add(1, std::memory_order_relaxed);
     (ok ? h.reloads_ok : h.reloads_failed).fetch_add(1, std::memory_order_relaxed);

@@ -11,6 +11,7 @@
 
 #include "shm/layout.hpp"
 #include "shm/segment.hpp"
+#include "shm/trust.hpp"
 
 namespace fastfork::master {
 
@@ -25,13 +26,18 @@ long segment_master_pid(std::string_view name) {
     if (fd < 0) return 0;
     long pid = 0;
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) >= sizeof(shm::segment_header)) {
+    // Only a segment we may trust names a running instance, and only if its pid is a master
+    // that maps it (shm/trust.hpp): a forged segment is refused later, naming its owner.
+    if (::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) >= sizeof(shm::segment_header) &&
+        shm::why_untrusted(st, ::geteuid()).empty()) {
         void* p = ::mmap(nullptr, sizeof(shm::segment_header), PROT_READ, MAP_SHARED, fd, 0);
         if (p != MAP_FAILED) {
             const auto* h = static_cast<const shm::segment_header*>(p);
             if (h->magic == shm::segment_magic) pid = static_cast<long>(h->master_pid.load());
             ::munmap(p, sizeof(shm::segment_header));
         }
+        std::string why;
+        if (pid != 0 && !shm::is_master_of(pid, st, shm::segment::path(name), why)) pid = 0;
     }
     ::close(fd);
     return pid;

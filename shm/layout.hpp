@@ -13,11 +13,15 @@
 namespace fastfork::shm {
 
 inline constexpr std::uint64_t segment_magic = 0x4b524f4654534146ull;  // "FASTFORK" little-endian
-inline constexpr std::uint32_t layout_version = 2;  // 2: latency histograms, status and parse-error kinds
+// 2: latency histograms, status and parse-error kinds; 3: retired counters per worker index.
+inline constexpr std::uint32_t layout_version = 3;
 /// Process slots: enough for the largest worker count twice over (old and new generation live
 /// side by side during a reload), plus headroom for SIGTTIN.
 inline constexpr std::size_t slot_capacity = 256;
 inline constexpr std::size_t message_capacity = 256;
+/// Worker indexes whose exited processes' counters are kept apart (retired_by_index): a worker
+/// index always has a process slot while it runs, so slot_capacity is enough.
+inline constexpr std::size_t index_capacity = slot_capacity;
 
 /// Lifecycle of one worker process, as shown by `fastforkctl status`.
 enum class worker_state : std::uint32_t { empty = 0, starting = 1, ready = 2, draining = 3, exited = 4 };
@@ -74,13 +78,23 @@ struct alignas(128) segment_header {
     // Counters of worker processes that have exited, folded in by the master so totals never go
     // down. Readers sum retired + live slots under fold_seq (odd while folding).
     std::atomic<std::uint64_t> fold_seq;
+    std::atomic<std::uint32_t> retired_indexes;  // 1 + highest worker index folded (retired_by_index used)
     alignas(128) worker_counters retired;
     alignas(128) latency_histogram retired_latency;  // folded like `retired`, under fold_seq
+};
+
+/// The folded counters of one worker index's exited processes (gauges excluded), so the
+/// `worker="<index>"` series continues across that index's processes (issue 10.2).
+struct alignas(128) retired_index {
+    worker_counters counters;
 };
 
 struct segment_layout {
     segment_header header;
     worker_slot slots[slot_capacity];
+    // After the slots so that header and slot offsets stay those of layout 2; written by the
+    // master under header.fold_seq, like header.retired (which stays their sum, for totals).
+    retired_index retired_by_index[index_capacity];
 };
 
 static_assert(sizeof(worker_slot) % 128 == 0);

@@ -13,84 +13,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-constexpr std::size_t cells(std::size_t bytes) noexcept {
-    return bytes / sizeof(std::uint64_t);
-}
-
-std::string_view refusal_label(std::size_t i) {
-    return to_string(static_cast<refusal>(i));
-}
-std::string_view timeout_label(std::size_t i) {
-    return to_string(static_cast<timeout_kind>(i));
-}
-std::string_view class_label(std::size_t i) {
-    constexpr std::string_view names[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-    return i < std::size(names) ? names[i] : std::string_view();
-}
-constexpr std::string_view status_names[] = {"400", "408", "413", "414", "429", "431", "500", "501", "503", "505"};
-constexpr bool status_names_match() {
-    if (std::size(status_names) != tracked_status_count) return false;
-    for (std::size_t i = 0; i < tracked_status_count; ++i) {
-        unsigned v = 0;
-        for (char c : status_names[i]) v = v * 10 + static_cast<unsigned>(c - '0');
-        if (v != tracked_statuses[i]) return false;
-    }
-    return true;
-}
-static_assert(status_names_match(), "status_names must spell tracked_statuses");
-std::string_view status_label(std::size_t i) {
-    return i < std::size(status_names) ? status_names[i] : std::string_view();
-}
-std::string_view parse_error_label(std::size_t i) {
-    return parse_error_name(i);
-}
-
-// A local macro (undefined below) only to stringize each member's name: the table can then
-// never disagree with the struct, which is STYLE.md §2's "one name everywhere".
-// clang-format off
-#define FF_COUNTER_FIELD(field, help, gauge, label, fn) \
-    counter_field{#field, help, gauge, cells(offsetof(counter_values, field)), cells(sizeof(counter_values::field)), \
-                  label, fn}
-// clang-format on
-
-constexpr counter_field fields[] = {
-    FF_COUNTER_FIELD(connections_accepted, "Connections accepted.", false, "", nullptr),
-    FF_COUNTER_FIELD(connections_active, "Open connections.", true, "", nullptr),
-    FF_COUNTER_FIELD(connections_idle, "Open connections with no request in progress.", true, "", nullptr),
-    FF_COUNTER_FIELD(
-        connections_refused, "Connections refused at admission, by reason.", false, "reason", refusal_label),
-    FF_COUNTER_FIELD(accept_errors, "accept() failures (EMFILE, ENFILE, ...).", false, "", nullptr),
-    FF_COUNTER_FIELD(requests, "Requests whose head was parsed and that reached the handler.", false, "", nullptr),
-    FF_COUNTER_FIELD(responses_by_class, "Responses by status class.", false, "class", class_label),
-    FF_COUNTER_FIELD(bytes_in, "Bytes read from clients.", false, "", nullptr),
-    FF_COUNTER_FIELD(bytes_out, "Bytes written to clients.", false, "", nullptr),
-    FF_COUNTER_FIELD(parse_errors, "Requests rejected by the parser or the body reader.", false, "", nullptr),
-    FF_COUNTER_FIELD(timeouts, "Connections cut by a timeout, by kind.", false, "kind", timeout_label),
-    FF_COUNTER_FIELD(handler_exceptions, "Handlers that threw (answered 500).", false, "", nullptr),
-    FF_COUNTER_FIELD(fibers_live, "Fibers that exist.", true, "", nullptr),
-    FF_COUNTER_FIELD(fibers_idle, "Fibers waiting in the pool.", true, "", nullptr),
-    FF_COUNTER_FIELD(fibers_created, "Fibers created.", false, "", nullptr),
-    FF_COUNTER_FIELD(fibers_freed, "Idle fibers freed.", false, "", nullptr),
-    FF_COUNTER_FIELD(ctx_pool_hits, "Request contexts reused from the pool.", false, "", nullptr),
-    FF_COUNTER_FIELD(ctx_pool_misses, "Request contexts allocated.", false, "", nullptr),
-    FF_COUNTER_FIELD(buffer_pool_hits, "Byte buffers reused from the pool.", false, "", nullptr),
-    FF_COUNTER_FIELD(buffer_pool_misses, "Byte buffers allocated.", false, "", nullptr),
-    FF_COUNTER_FIELD(
-        responses_by_status, "Responses with a status the server produces itself.", false, "status", status_label),
-    FF_COUNTER_FIELD(parse_errors_by_kind, "Parse errors by kind.", false, "kind", parse_error_label),
-};
-#undef FF_COUNTER_FIELD
-
-constexpr bool fields_cover_every_cell() {
-    std::size_t next = 0;
-    for (const auto& f : fields) {
-        if (f.cell != next) return false;
-        next += f.length;
-    }
-    return next == counter_cells;
-}
-static_assert(fields_cover_every_cell(), "every member of basic_counters needs an entry in fields[]");
-
 const std::uint64_t* cells_of(const counter_values& v) noexcept {
     return reinterpret_cast<const std::uint64_t*>(&v);
 }
@@ -149,7 +71,7 @@ json latency_json(const histogram_values& h) {
 
 void counters_json(const counter_values& v, json& out) {
     const std::uint64_t* c = cells_of(v);
-    for (const auto& f : fields) {
+    for (const auto& f : counter_table) {
         if (f.length == 1) {
             out[std::string(f.name)] = c[f.cell];
             continue;
@@ -227,7 +149,7 @@ constexpr double latency_bounds[] = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-
 }  // namespace
 
 std::span<const counter_field> counter_fields() noexcept {
-    return fields;
+    return counter_table;
 }
 
 std::span<const double> prometheus_latency_bounds() noexcept {
@@ -380,7 +302,9 @@ std::string render_json(const snapshot& s) {
     counters_json(s.totals, totals);
     totals["latency_us"] = latency_json(s.total_latency);
     j["totals"] = std::move(totals);
-    std::string out = j.dump();
+    // The snapshot's text is valid UTF-8 already (shm/text.hpp); replacing is the last line of
+    // defence, so that a bad byte can never make dump() throw type_error 316 (issue 16.2).
+    std::string out = j.dump(-1, ' ', false, json::error_handler_t::replace);
     out += '\n';
     return out;
 }
@@ -388,8 +312,14 @@ std::string render_json(const snapshot& s) {
 std::string render_prometheus(const snapshot& s) {
     std::string out;
     out.reserve(32 * 1024);
-    // Processes of one worker index (old and new generation during a reload) share a series.
+    // Series worker="i" is index i's retired counters plus every live process of index i (old
+    // and new generation during a reload share it). It continues across restarts, reloads and
+    // kill -9, and an index removed by scale-down keeps its last value: a per-process series, or
+    // a worker="retired" one that jumps when a process exits, reads as a counter reset to
+    // rate() and counts the same requests twice (issue 10.2). Gauges come from live processes.
     std::map<std::uint32_t, counter_values> by_index;
+    for (std::size_t i = 0; i < s.retired_by_index.size(); ++i)
+        by_index[static_cast<std::uint32_t>(i)] = s.retired_by_index[i];
     for (const auto& w : s.workers) add_counters(by_index[w.worker_index], w.counters, /*gauges=*/true);
 
     prom_header(out, "fastfork_stale", "gauge", "1 when the master of this stats segment is not running.");
@@ -430,7 +360,7 @@ std::string render_prometheus(const snapshot& s) {
         appendf(out, "fastfork_worker_restarts_total{worker=\"%u\"} %llu\n", index,
                 static_cast<unsigned long long>(v.second));
 
-    for (const auto& f : fields) {
+    for (const auto& f : counter_table) {
         std::string name = "fastfork_" + std::string(f.name) + (f.gauge ? "" : "_total");
         prom_header(out, name, f.gauge ? "gauge" : "counter", f.help);
         auto series = [&](const char* worker, const counter_values& v) {
@@ -449,7 +379,6 @@ std::string render_prometheus(const snapshot& s) {
             }
         };
         for (const auto& [index, v] : by_index) series(std::to_string(index).c_str(), v);
-        if (!f.gauge) series("retired", s.retired);
     }
 
     const histogram_values& h = s.total_latency;

@@ -8,24 +8,12 @@
 #include <string>
 #include <string_view>
 
+#include "shm/counter_fields.hpp"
 #include "shm/snapshot.hpp"
 
 namespace fastfork::shm {
 
-/// One member of basic_counters, as the renderers name it. `name` is the field name (the JSON
-/// key, the table column, and the Prometheus name `fastfork_<name>[_total]`, STYLE.md §2).
-struct counter_field {
-    std::string_view name;
-    std::string_view help;
-    bool gauge;              // describes the live process; not summed into `retired`
-    std::size_t cell;        // first cell in basic_counters
-    std::size_t length;      // 1 for a scalar, else the array's length
-    std::string_view label;  // for arrays: the label / JSON object key kind ("class", "status", ...)
-    /// For arrays: the label value of element i; empty = the element is not shown (unused).
-    std::string_view (*label_value)(std::size_t i);
-};
-
-/// Every counter field, in layout order.
+/// Every counter field, in layout order (counter_table, as a span).
 [[nodiscard]] std::span<const counter_field> counter_fields() noexcept;
 
 /// Percentiles reported everywhere: p50, p90, p99, p99.9 (JSON keys "p50", "p90", "p99", "p999").
@@ -64,10 +52,12 @@ struct latency_summary {
 
 /// Prometheus text format 0.0.4 (GET /metrics, `fastforkctl stats --prometheus`):
 ///   - every counter as `fastfork_<name>_total` and every gauge as `fastfork_<name>`, one series
-///     per live worker index (label worker="<index>"; two processes of one index during a
-///     reload are summed), plus worker="retired" for the counters of exited processes, so a
-///     sum over `worker` is the instance total and never goes down; array counters add their
-///     label (class, status, reason, kind);
+///     per worker index (label worker="<index>", 0..N-1, stable across restarts and reloads):
+///     a counter is the index's exited processes (snapshot::retired_by_index) plus its live
+///     ones (two during a reload), so each series is monotonic for the life of the instance
+///     and a sum over `worker` is the instance total (except processes of an index >=
+///     index_capacity, whose counts leave their series when they exit); a gauge sums the
+///     index's live processes; array counters add their label (class, status, reason, kind);
 ///   - instance gauges and counters: fastfork_stale, fastfork_start_time_seconds,
 ///     fastfork_generation, fastfork_workers, fastfork_restarts_total,
 ///     fastfork_reloads_total{result}, fastfork_last_reload_success, and per process

@@ -2,6 +2,8 @@
 // The POSIX shared-memory segment /fastfork.<name> (master: create and unlink; workers:
 // inherit the mapping through fork; fastforkctl: open read-only).
 
+#include <sys/stat.h>
+
 #include <string>
 #include <string_view>
 
@@ -18,14 +20,20 @@ public:
     segment& operator=(const segment&) = delete;
     ~segment();
 
-    /// Creates (or replaces a stale one: its master pid is dead) /fastfork.<name>, mode 0640,
-    /// sized and initialized for `master_pid`. Throws std::runtime_error naming the failed call,
-    /// or when a live master already owns the name.
+    /// Creates /fastfork.<name>, mode 0640, sized and initialized for `master_pid`. An existing
+    /// one is replaced only if it is ours (owned by this euid, not group/other-writable) and
+    /// stale (no master of it runs: is_master_of). Throws std::runtime_error naming the failed
+    /// call, the owner of a foreign or untrusted segment, or the pid of a live master of it.
     [[nodiscard]] static segment create(std::string_view name, int master_pid);
 
     /// Maps /fastfork.<name> read-only (PROT_READ). Throws std::runtime_error when it is missing,
-    /// not a fastfork segment, or of another layout version (the message says which).
+    /// not trusted (why_untrusted: another user's, or writable by others; the message names the
+    /// owner), not a fastfork segment, or of another layout version (the message says which).
     [[nodiscard]] static segment open_readonly(std::string_view name);
+
+    /// True when `pid` provably is a master of this segment (shm/trust.hpp is_master_of): the
+    /// only pids fastforkctl signals. `why` says why not.
+    [[nodiscard]] bool is_master(long pid, std::string& why) const;
 
     /// Removes the name (the master at exit); mappings stay valid until unmapped.
     void unlink() noexcept;
@@ -37,12 +45,15 @@ public:
 
     /// The shm object name for an instance name: "/fastfork." + name.
     [[nodiscard]] static std::string object_name(std::string_view name);
+    /// The file it is on Linux, as messages name it: "/dev/shm/fastfork." + name.
+    [[nodiscard]] static std::string path(std::string_view name);
 
 private:
     segment_layout* layout_ = nullptr;
     std::size_t size_ = 0;
     std::string name_;
     bool owner_ = false;
+    struct stat st_ {};  // the object's owner, mode, device and inode when it was opened
 };
 
 /// The segment of the server instance this process belongs to, for readers inside the server

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "shm/segment.hpp"
+#include "shm/text.hpp"
 
 namespace fastfork::shm {
 
@@ -37,10 +38,6 @@ void back_off(int attempt) noexcept {
     ::nanosleep(&ts, nullptr);
 }
 
-constexpr std::size_t cell_of(std::size_t offset) noexcept {
-    return offset / sizeof(std::uint64_t);
-}
-
 void read_reload_result(const segment_header& h, reload_snapshot& out) {
     char message[message_capacity];
     for (int attempt = 0; attempt < max_attempts; ++attempt, back_off(attempt)) {
@@ -54,8 +51,9 @@ void read_reload_result(const segment_header& h, reload_snapshot& out) {
         std::atomic_thread_fence(std::memory_order_acquire);
         if (h.reload_seq.load(std::memory_order_relaxed) == s1) break;
     }
-    message[sizeof message - 1] = '\0';
-    out.message = message;
+    // Any byte may be in the segment (a torn read, an old master, a stray writer): the copy is
+    // escaped into valid UTF-8 so that no renderer can fail on it (issue 16.2).
+    out.message = escape_text(std::string_view(message, ::strnlen(message, sizeof message)));
 }
 
 void read_slot(const worker_slot& ws, std::size_t index, std::uint64_t mono_now, worker_snapshot& w) {
@@ -86,13 +84,6 @@ double snapshot::uptime_s() const noexcept {
                                                              : 0.0;
 }
 
-bool is_gauge_cell(std::size_t cell) noexcept {
-    return cell == cell_of(offsetof(counter_values, connections_active)) ||
-           cell == cell_of(offsetof(counter_values, connections_idle)) ||
-           cell == cell_of(offsetof(counter_values, fibers_live)) ||
-           cell == cell_of(offsetof(counter_values, fibers_idle));
-}
-
 void add_counters(counter_values& into, const counter_values& from, bool gauges) noexcept {
     auto* dst = reinterpret_cast<std::uint64_t*>(&into);
     const auto* src = reinterpret_cast<const std::uint64_t*>(&from);
@@ -103,7 +94,7 @@ void add_counters(counter_values& into, const counter_values& from, bool gauges)
 snapshot take_snapshot(const segment_layout& seg, std::string_view instance) {
     const segment_header& h = seg.header;
     snapshot s;
-    s.instance = std::string(instance);
+    s.instance = escape_text(instance);  // a /dev/shm file name may be any bytes
     s.layout_version = h.version;
     s.master_pid = h.master_pid.load(std::memory_order_relaxed);
     s.stale = !is_process_alive(static_cast<long>(s.master_pid));
@@ -125,6 +116,10 @@ snapshot take_snapshot(const segment_layout& seg, std::string_view instance) {
         s.taken_mono_ns = monotonic_ns();
         const std::uint64_t mono_now = s.taken_mono_ns / 1'000'000;
         load_counters(h.retired, s.retired);
+        s.retired_by_index.resize(
+            std::min<std::size_t>(h.retired_indexes.load(std::memory_order_relaxed), index_capacity));
+        for (std::size_t i = 0; i < s.retired_by_index.size(); ++i)
+            load_counters(seg.retired_by_index[i].counters, s.retired_by_index[i]);
         s.retired_latency.load(h.retired_latency);
         std::size_t n = 0;
         for (std::size_t i = 0; i < capacity; ++i) {

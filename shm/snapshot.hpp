@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shm/counter_fields.hpp"
 #include "shm/counters.hpp"
 #include "shm/histogram.hpp"
 #include "shm/layout.hpp"
@@ -53,6 +54,9 @@ struct snapshot {
     reload_snapshot last_reload;
     std::vector<worker_snapshot> workers;  // slots whose state is not `empty`, by slot number
     counter_values retired{};              // folded counters of exited processes
+    /// retired split by worker index (gauges 0): entry i continues the `worker="i"` series
+    /// after i's processes exit; size = 1 + the highest index folded so far.
+    std::vector<counter_values> retired_by_index;
     histogram_values retired_latency;
     counter_values totals{};  // retired + every live slot (gauges: live slots only)
     histogram_values total_latency;
@@ -74,12 +78,8 @@ struct snapshot {
                                            const latency_histogram& latency,
                                            std::string_view instance);
 
-/// Adds the counter cells of `from` into `into`; gauges too when `gauges` is true.
+/// Adds the counter cells of `from` into `into`; gauges (is_gauge_cell) too when `gauges` is true.
 void add_counters(counter_values& into, const counter_values& from, bool gauges) noexcept;
-
-/// True for the cells of basic_counters that are gauges (connections_active, connections_idle,
-/// fibers_live, fibers_idle): they describe a live process and are not summed into `retired`.
-[[nodiscard]] bool is_gauge_cell(std::size_t cell) noexcept;
 
 /// Value of a CLOCK_MONOTONIC / CLOCK_REALTIME clock in ms (the heartbeat clock, the wall clock).
 [[nodiscard]] std::uint64_t monotonic_now_ms() noexcept;

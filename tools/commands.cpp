@@ -20,7 +20,7 @@ namespace fastfork::tools {
 namespace {
 
 constexpr const char* clear_screen = "\x1b[H\x1b[2J";
-constexpr double reload_poll_s = 0.05;
+constexpr double poll_s = 0.05;  // reload result and master exit
 
 void fail(const char* what) {
     std::fprintf(stderr, "fastforkctl: %s\n", what);
@@ -41,6 +41,30 @@ std::optional<shm::segment> open_instance(const std::string& requested, int& cod
         code = exit_failure;
         return std::nullopt;
     }
+}
+
+// The master pid to signal, or 0 (after saying why) when the segment's pid is dead or is not
+// provably a master of this segment: a forged or stale segment can name any process, and
+// fastforkctl may run as root (issue 16.1).
+long verified_master(const shm::segment& seg) {
+    const auto pid = static_cast<long>(seg.get()->header.master_pid.load(std::memory_order_relaxed));
+    if (!shm::is_process_alive(pid)) {
+        std::fprintf(stderr, "fastforkctl: instance \"%s\" is stale: master %ld is not running\n", seg.name().c_str(),
+                     pid);
+        return 0;
+    }
+    std::string why;
+    if (!seg.is_master(pid, why)) {
+        std::fprintf(stderr, "fastforkctl: instance \"%s\": not signalling pid %ld: %s\n", seg.name().c_str(), pid,
+                     why.c_str());
+        return 0;
+    }
+    return pid;
+}
+
+void sleep_poll() {
+    timespec ts{0, static_cast<long>(poll_s * 1e9)};
+    ::nanosleep(&ts, nullptr);
 }
 
 double seconds_between(const shm::snapshot& a, const shm::snapshot& b) {
@@ -148,16 +172,16 @@ int run_reload(const std::string& name, double timeout_s) {
     int code = exit_ok;
     auto seg = open_instance(name, code);
     if (!seg) return code;
+    const long pid = verified_master(*seg);
+    if (pid == 0) return exit_failure;
     shm::snapshot before = shm::take_snapshot(*seg->get(), seg->name());
-    if (before.stale) {
-        std::fprintf(stderr, "fastforkctl: instance \"%s\" is stale: master %lld is not running\n", seg->name().c_str(),
-                     static_cast<long long>(before.master_pid));
+    if (::kill(static_cast<pid_t>(pid), SIGHUP) != 0) {
+        std::fprintf(stderr, "fastforkctl: kill(%ld, SIGHUP) failed: %s\n", pid, std::strerror(errno));
         return exit_failure;
     }
-    if (::kill(static_cast<pid_t>(before.master_pid), SIGHUP) != 0) {
-        std::fprintf(stderr, "fastforkctl: kill(%lld, SIGHUP) failed: %s\n", static_cast<long long>(before.master_pid),
-                     std::strerror(errno));
-        return exit_failure;
+    if (timeout_s <= 0) {
+        std::printf("sent SIGHUP to master %ld (reload); not waiting for the result (--timeout 0)\n", pid);
+        return exit_ok;
     }
     const std::uint64_t deadline = monotonic_ns() + static_cast<std::uint64_t>(timeout_s * 1e9);
     for (;;) {
@@ -174,36 +198,44 @@ int run_reload(const std::string& name, double timeout_s) {
             return exit_failure;
         }
         if (now.stale) {
-            std::fprintf(stderr, "fastforkctl: master %lld exited before reporting the reload\n",
-                         static_cast<long long>(now.master_pid));
+            std::fprintf(stderr, "fastforkctl: master %ld exited before reporting the reload\n", pid);
             return exit_failure;
         }
         if (monotonic_ns() >= deadline) {
-            std::fprintf(stderr, "fastforkctl: no reload result from master %lld within %g s\n",
-                         static_cast<long long>(now.master_pid), timeout_s);
+            std::fprintf(stderr, "fastforkctl: no reload result from master %ld within %g s\n", pid, timeout_s);
             return exit_failure;
         }
-        timespec ts{0, static_cast<long>(reload_poll_s * 1e9)};
-        ::nanosleep(&ts, nullptr);
+        sleep_poll();
     }
 }
 
-int run_signal(const std::string& name, int sig, const char* what) {
+int run_signal(const std::string& name, int sig, const char* what, double wait_s) {
     int code = exit_ok;
     auto seg = open_instance(name, code);
     if (!seg) return code;
-    const auto pid = seg->get()->header.master_pid.load(std::memory_order_relaxed);
-    if (!shm::is_process_alive(static_cast<long>(pid))) {
-        std::fprintf(stderr, "fastforkctl: instance \"%s\" is stale: master %lld is not running\n", seg->name().c_str(),
-                     static_cast<long long>(pid));
-        return exit_failure;
-    }
+    const long pid = verified_master(*seg);
+    if (pid == 0) return exit_failure;
     if (::kill(static_cast<pid_t>(pid), sig) != 0) {
-        std::fprintf(stderr, "fastforkctl: kill(%lld, SIG%s) failed: %s\n", static_cast<long long>(pid),
-                     sigabbrev_np(sig), std::strerror(errno));
+        std::fprintf(stderr, "fastforkctl: kill(%ld, SIG%s) failed: %s\n", pid, sigabbrev_np(sig), std::strerror(errno));
         return exit_failure;
     }
-    std::printf("sent SIG%s to master %lld (%s)\n", sigabbrev_np(sig), static_cast<long long>(pid), what);
+    std::printf("sent SIG%s to master %ld (%s)\n", sigabbrev_np(sig), pid, what);
+    if (wait_s <= 0) return exit_ok;
+    std::fflush(stdout);
+    // Gone means no longer a master of this segment: that covers an exited master, a zombie its
+    // parent has not reaped yet, and a recycled pid, where kill(pid, 0) would say "alive".
+    const std::uint64_t start = monotonic_ns();
+    const std::uint64_t deadline = start + static_cast<std::uint64_t>(wait_s * 1e9);
+    std::string why;
+    while (seg->is_master(pid, why)) {
+        if (monotonic_ns() >= deadline) {
+            std::fprintf(stderr, "fastforkctl: master %ld has not exited within %g s (see shutdown_timeout)\n", pid,
+                         wait_s);
+            return exit_failure;
+        }
+        sleep_poll();
+    }
+    std::printf("master %ld exited after %.1f s\n", pid, static_cast<double>(monotonic_ns() - start) / 1e9);
     return exit_ok;
 }
 

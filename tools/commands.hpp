@@ -28,8 +28,12 @@ int run_stats(const std::string& name, const stats_options& opts);
 /// `status`: master, uptime, generation, last reload, workers. 1 when the instance is stale.
 int run_status(const std::string& name);
 /// `reload`: SIGHUP, then wait up to `timeout_s` for reload_count to grow; 0 iff reload_ok == 1.
+/// timeout_s == 0: do not wait; 0 once the signal is sent (saying that it did not wait).
 int run_reload(const std::string& name, double timeout_s);
-/// `stop`, `quit`, `reopen`, `add-worker`, `remove-worker`: sends `sig` to the master.
-int run_signal(const std::string& name, int sig, const char* what);
+/// `stop`, `quit`, `reopen`, `add-worker`, `remove-worker`: sends `sig` to the master. With
+/// wait_s > 0 (stop, quit), then waits up to wait_s for the master to exit: 1 if it has not.
+/// Every control command signals only a pid that provably is a master of the segment
+/// (segment::is_master), never just the pid written in it.
+int run_signal(const std::string& name, int sig, const char* what, double wait_s = 0);
 
 }  // namespace fastfork::tools

@@ -57,9 +57,15 @@ choice choose_instance(const std::string& requested) {
     if (all.empty()) {
         c.error = "no fastfork instance is running (no /dev/shm/fastfork.* segment)";
     } else if (all.size() > 1) {
-        c.error = "several fastfork instances (";
-        for (std::size_t i = 0; i < all.size(); ++i) c.error += (i ? ", " : "") + all[i].name;
-        c.error += "): choose one with --name";
+        // Say what each one is, so that the operator can choose without running `list`.
+        c.error = "several fastfork instances, choose one with --name:";
+        for (const auto& i : all) {
+            c.error += "\n  " + i.name;
+            if (!i.error.empty())
+                c.error += " (unreadable: " + i.error + ")";
+            else
+                c.error += " (master " + std::to_string(i.master_pid) + ", " + (i.alive ? "alive" : "stale") + ")";
+        }
         c.ambiguous = true;
     } else {
         c.name = all.front().name;

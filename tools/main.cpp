@@ -31,9 +31,11 @@ constexpr const char* usage_text =
     "      --count N        with --watch: stop after N refreshes\n"
     "  status               master pid, uptime, generation, last reload, workers (exit 1 if stale)\n"
     "  reload               SIGHUP, then wait for the result (exit 0 ok, 1 failed: prints why)\n"
-    "      --timeout SECONDS  how long to wait for the result (default 60)\n"
-    "  stop                 graceful shutdown (SIGTERM)\n"
-    "  quit                 immediate stop (SIGQUIT)\n"
+    "      --timeout SECONDS  how long to wait for the result (default 60; 0: do not wait)\n"
+    "  stop                 graceful shutdown (SIGTERM), then wait for the master to exit\n"
+    "      --timeout SECONDS  how long to wait (default 60; exit 1 if it is still running)\n"
+    "      --no-wait        return once the signal is sent (as --timeout 0)\n"
+    "  quit                 immediate stop (SIGQUIT), then wait like stop (--timeout, --no-wait)\n"
     "  reopen               reopen log files (SIGUSR1)\n"
     "  add-worker           one more worker (SIGTTIN)\n"
     "  remove-worker        one worker less (SIGTTOU)\n"
@@ -64,7 +66,7 @@ int main(int argc, char** argv) {
     std::string name;
     std::string command;
     stats_options stats;
-    bool watch_given = false, count_given = false, timeout_given = false;
+    bool watch_given = false, count_given = false, timeout_given = false, no_wait = false;
     double timeout_s = 60;
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
@@ -110,6 +112,8 @@ int main(int argc, char** argv) {
         } else if (value("--timeout", v)) {
             if (!parse_number(v, timeout_s)) return usage_error("--timeout needs a number of seconds");
             timeout_given = true;
+        } else if (arg == "--no-wait") {
+            no_wait = true;
         } else if (arg.size() > 1 && arg[0] == '-') {
             return usage_error("unknown option " + std::string(arg));
         } else if (command.empty()) {
@@ -123,14 +127,18 @@ int main(int argc, char** argv) {
     if (stats_flags && command != "stats")
         return usage_error("--json, --prometheus, --watch and --count go with stats");
     if (count_given && !watch_given) return usage_error("--count goes with --watch");
-    if (timeout_given && command != "reload") return usage_error("--timeout goes with reload");
+    const bool waits = command == "reload" || command == "stop" || command == "quit";
+    if (timeout_given && !waits) return usage_error("--timeout goes with reload, stop and quit");
+    if (no_wait && !waits) return usage_error("--no-wait goes with reload, stop and quit");
+    if (no_wait && timeout_given) return usage_error("--no-wait and --timeout exclude each other");
+    if (no_wait) timeout_s = 0;
 
     if (command == "list") return run_list();
     if (command == "stats") return run_stats(name, stats);
     if (command == "status") return run_status(name);
     if (command == "reload") return run_reload(name, timeout_s);
-    if (command == "stop") return run_signal(name, SIGTERM, "graceful shutdown");
-    if (command == "quit") return run_signal(name, SIGQUIT, "immediate stop");
+    if (command == "stop") return run_signal(name, SIGTERM, "graceful shutdown", timeout_s);
+    if (command == "quit") return run_signal(name, SIGQUIT, "immediate stop", timeout_s);
     if (command == "reopen") return run_signal(name, SIGUSR1, "reopen log files");
     if (command == "add-worker") return run_signal(name, SIGTTIN, "add a worker");
     if (command == "remove-worker") return run_signal(name, SIGTTOU, "remove a worker");

@@ -37,20 +37,23 @@ HELLO = os.environ.get("FF_HELLO") or os.path.join(BUILD, "examples", "hello")
 #   0 u64 magic, 8 u32 version, 12 u32 capacity, 16 u64 size, 24 i64 master_pid,
 #   32 u64 start_time_ms, 40 u64 generation, 48 u32 workers, 52 u32 stopping, 56 u64 restarts,
 #   64 u64 reloads_ok, 72 u64 reloads_failed, 80 u64 reload_seq, 88 u64 reload_count,
-#   96 i32 reload_ok, 100 char reload_message[256], 360 u64 fold_seq,
-#   384 worker_counters retired, then (version 2) alignas(128) latency_histogram retired_latency
+#   96 i32 reload_ok, 100 char reload_message[256], 360 u64 fold_seq, (version 3) 368 u32
+#   retired_indexes, 384 worker_counters retired, then (version 2) alignas(128)
+#   latency_histogram retired_latency
 # worker_slot (alignas 128):
 #   0 i64 pid, 8 u32 state, 12 u32 worker_index, 16 u64 generation, 24 u64 start_time_ms,
 #   32 u64 heartbeat_ms, 40 u64 restarts, 128 worker_counters, then (version 2) alignas(128)
 #   latency_histogram
-# segment_layout: header, then slots[capacity].
+# segment_layout: header, then slots[capacity], then (version 3) retired_by_index[256] of
+# alignas(128) worker_counters.
 # worker_counters and latency_histogram are arrays of u64 cells (shm/counters.hpp,
 # shm/histogram.hpp); only their cell counts change between layout versions, and new counters
 # go at the end, so the first ones below keep their offsets.
 
 SEGMENT_MAGIC = 0x4B524F4654534146
-COUNTER_CELLS = {1: 29, 2: 29 + 10 + 32}   # + responses_by_status[10], parse_errors_by_kind[32]
-HISTOGRAM_CELLS = {1: 0, 2: 64 + 30 * 64 + 1}  # buckets[1984], sum_ns
+COUNTER_CELLS = {1: 29, 2: 29 + 10 + 32, 3: 29 + 10 + 32}   # + responses_by_status[10], parse_errors_by_kind[32]
+HISTOGRAM_CELLS = {1: 0, 2: 64 + 30 * 64 + 1, 3: 64 + 30 * 64 + 1}  # buckets[1984], sum_ns
+INDEX_CAPACITY = {1: 0, 2: 0, 3: 256}  # retired_by_index entries after the slots
 COUNTERS_OFFSET = 128
 COUNTER_NAMES = (["connections_accepted", "connections_active", "connections_idle"] +
                  ["connections_refused_%s" % k for k in ("max_connections", "per_ip", "concurrency")] +
@@ -97,7 +100,8 @@ class Segment:
                                  "harness knows (%s): update master_harness.py" % (
                                      self.path, magic, version, sorted(COUNTER_CELLS)))
         self.header_size, self.slot_size = layout_sizes(version)
-        if total != self.header_size + capacity * self.slot_size or size < total:
+        tail = INDEX_CAPACITY[version] * _align(COUNTER_CELLS[version] * 8)
+        if total != self.header_size + capacity * self.slot_size + tail or size < total:
             raise AssertionError("%s: size %d (file %d) does not match header %d + %d slots of %d bytes of layout "
                                  "%d: shm/layout.hpp changed, update master_harness.py" % (
                                      self.path, total, size, self.header_size, capacity, self.slot_size, version))

@@ -20,7 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ServerProcess, connect, http_get, main, read_response, request_bytes, scaled  # noqa: E402
-from master_harness import BUILD, MasterProcess, alive, wait_for  # noqa: E402
+from master_harness import BUILD, MasterProcess, Segment, alive, wait_for  # noqa: E402
 
 CTL = os.environ.get("FASTFORKCTL_BIN") or os.path.join(BUILD, "tools", "fastforkctl")
 PROMTOOL = shutil.which("promtool")
@@ -224,6 +224,31 @@ class Control(unittest.TestCase):
             self.assertIn("FAILED", ctl("--name", m.name, "status").stdout)
             m.write_config(good)
             self.assertEqual(ctl("--name", m.name, "reload").returncode, 0)
+
+    def test_issue_16_2_a_reload_error_that_is_not_utf8_renders(self):
+        # A config key in Latin-1 ("wörkers"): the error quotes the raw byte, and shm used to
+        # hand it on to nlohmann's dump(), which threw (fastforkctl rc 134, GET /stats 500).
+        with MasterProcess(config={"workers": 1}, name=instance_name("utf8")) as m:
+            with open(m.config_path, "wb") as f:
+                f.write(b'{"workers": 1, "w\xf6rkers": 2, "' + b"\xe9" * 300 + b'": 1}')
+            r = ctl("--name", m.name, "reload", "--timeout", "30")
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            s = stats_json(m.name)
+            self.assertEqual(s["last_reload"]["ok"], False)
+            self.assertTrue(s["last_reload"]["message"])
+            status, body = http_get(m.port, "/stats")
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body)["last_reload"]["message"], s["last_reload"]["message"])
+            for args in (("stats",), ("status",), ("stats", "--prometheus")):
+                r = ctl("--name", m.name, *args)
+                self.assertEqual(r.returncode, 0, "%s: %s" % (args, r.stderr))
+            # What the master wrote into shm is valid UTF-8 already (cut at a character boundary).
+            seg = Segment(m.name)
+            try:
+                raw = seg.map[100:356].split(b"\0", 1)[0]
+            finally:
+                seg.close()
+            raw.decode("utf-8")
 
     def test_signals_scale_reopen_and_stop(self):
         with MasterProcess(workers=2, name=instance_name("sig")) as m:

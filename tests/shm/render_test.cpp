@@ -9,6 +9,8 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -54,6 +56,7 @@ snapshot sample(std::uint64_t requests_per_worker, std::uint64_t mono_ns) {
     }
     s.retired.requests = 5;
     s.retired.responses_by_class[1] = 5;
+    s.retired_by_index = {counter_values{}, s.retired};  // worker 1's exited processes
     s.totals = s.retired;
     s.total_latency = s.retired_latency;
     for (const auto& w : s.workers) {
@@ -147,10 +150,11 @@ BOOST_AUTO_TEST_CASE(prometheus_lines_parse) {
     }
     BOOST_TEST(samples > 100);
     BOOST_TEST(text.find("fastfork_requests_total{worker=\"0\"} 100\n") != std::string::npos);
-    BOOST_TEST(text.find("fastfork_requests_total{worker=\"retired\"} 5\n") != std::string::npos);
+    // Worker 1's series carries its exited processes' counts (issue 10.2): no worker="retired".
+    BOOST_TEST(text.find("fastfork_requests_total{worker=\"1\"} 105\n") != std::string::npos);
+    BOOST_TEST(text.find("worker=\"retired\"") == std::string::npos);
     BOOST_TEST(text.find("fastfork_responses_by_status_total{worker=\"1\",status=\"431\"} 1\n") != std::string::npos);
     BOOST_TEST(text.find("fastfork_connections_active{worker=\"0\"} 1\n") != std::string::npos);
-    BOOST_TEST(text.find("fastfork_connections_active{worker=\"retired\"}") == std::string::npos);
     BOOST_TEST(text.find("fastfork_request_duration_seconds_count 200\n") != std::string::npos);
     BOOST_TEST(text.find("fastfork_request_duration_seconds_bucket{le=\"+Inf\"} 200\n") != std::string::npos);
 }
@@ -224,6 +228,46 @@ BOOST_AUTO_TEST_CASE(durations_have_readable_units) {
     BOOST_TEST(format_duration_ns(15'200) == "15.2us");
     BOOST_TEST(format_duration_ns(3'410'000) == "3.41ms");
     BOOST_TEST(format_duration_ns(1'200'000'000) == "1.2s");
+}
+
+BOOST_AUTO_TEST_CASE(issue_16_2_no_byte_in_shm_breaks_a_renderer) {
+    // Every text field of a segment (reload_message, unterminated; the instance name) full of
+    // random bytes, then the whole segment random: every renderer must return, and the JSON
+    // must parse (nlohmann's dump() threw type_error 316 on invalid UTF-8).
+    std::mt19937_64 rng(162);
+    auto seg = std::make_unique<segment_layout>();
+    auto render_all = [&](std::string_view instance) {
+        const snapshot s = take_snapshot(*seg, instance);
+        BOOST_TEST(!render_table(s).empty());
+        BOOST_TEST(!render_table(s, &s, 1.0).empty());
+        BOOST_TEST(!render_status(s).empty());
+        BOOST_TEST(!render_prometheus(s).empty());
+        const std::string text = render_json(s);
+        BOOST_TEST(nlohmann::json::accept(text), "render_json gave invalid JSON");
+        return s;
+    };
+    for (int round = 0; round < 20; ++round) {
+        auto& h = seg->header;
+        h.magic = segment_magic;
+        h.version = layout_version;
+        h.capacity = slot_capacity;
+        h.reload_seq.store(2);
+        h.reload_ok.store(0);
+        for (char& c : h.reload_message) c = static_cast<char>(rng() | 0x80);  // no NUL at all
+        std::string instance(12, '\0');
+        for (char& c : instance) c = static_cast<char>(rng());
+        const snapshot s = render_all(instance);
+        BOOST_TEST(!s.last_reload.message.empty());
+        const auto j = nlohmann::json::parse(render_json(s));
+        BOOST_TEST(j["last_reload"]["message"].get<std::string>() == s.last_reload.message);
+    }
+    for (int round = 0; round < 3; ++round) {
+        auto* words = reinterpret_cast<std::uint64_t*>(seg.get());
+        for (std::size_t i = 0; i < sizeof(segment_layout) / sizeof(std::uint64_t); ++i) words[i] = rng();
+        seg->header.fold_seq.store(0);  // odd sequences only slow the reader down (tested elsewhere)
+        seg->header.reload_seq.store(0);
+        render_all("random");
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

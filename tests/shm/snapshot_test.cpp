@@ -11,6 +11,8 @@
 #include <string>
 #include <thread>
 
+#include "shm/fold.hpp"
+
 using namespace fastfork::shm;
 
 namespace {
@@ -40,21 +42,9 @@ void start_worker(segment_layout& seg, std::size_t slot, long pid, unsigned inde
     ws.heartbeat_ms.store(monotonic_now_ms());
 }
 
-// What master_process::release_slot does, under the same sequence lock.
+// What master_process::release_slot does.
 void retire(segment_layout& seg, std::size_t slot) {
-    auto& h = seg.header;
-    auto& ws = seg.slots[slot];
-    h.fold_seq.fetch_add(1, std::memory_order_acq_rel);
-    auto* dst = reinterpret_cast<counter*>(&h.retired);
-    auto* src = reinterpret_cast<counter*>(&ws.counters);
-    for (std::size_t i = 0; i < counter_cells; ++i) {
-        if (!is_gauge_cell(i)) add(dst[i], get(src[i]));
-        set(src[i], 0);
-    }
-    fold_histogram(h.retired_latency, ws.latency);
-    ws.pid.store(0, std::memory_order_relaxed);
-    ws.state.store(static_cast<std::uint32_t>(worker_state::empty), std::memory_order_relaxed);
-    h.fold_seq.fetch_add(1, std::memory_order_acq_rel);
+    fold_into_retired(seg, slot);
 }
 
 long dead_pid() {
@@ -162,6 +152,7 @@ BOOST_AUTO_TEST_CASE(seqlock_never_shows_a_fold_twice_or_not_at_all) {
             ws.pid.store(101, std::memory_order_relaxed);
             set(ws.counters.requests, get(h.retired.requests));
             set(h.retired.requests, 0);
+            set(seg->retired_by_index[0].counters.requests, 0);
             h.fold_seq.fetch_add(1, std::memory_order_acq_rel);
             folds.fetch_add(1);
             // A real master folds once per worker exit; back-to-back folds would starve readers
