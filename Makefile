@@ -9,7 +9,7 @@ BENCH_BUILD ?= build-bench
 FUZZ_SECONDS ?= 60
 ARGS        ?=
 
-.PHONY: all deps build run test asan-test fuzz fuzz-smoke bench compare format clean
+.PHONY: all deps build deb run test asan-test fuzz fuzz-smoke bench compare format clean
 
 all: build
 
@@ -21,6 +21,10 @@ $(BUILD)/CMakeCache.txt:
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The Debian package (CPack, cmake/package.cmake): $(BUILD)/fastfork_<version>_<arch>.deb.
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 # Serves on :8080 with one worker per CPU unless ARGS says otherwise (e.g. ARGS="-c fastfork.json").
 run: build

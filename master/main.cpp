@@ -55,6 +55,15 @@ int main(int argc, char** argv) {
             print_help();
             return 0;
         }
+        if (arg == "--help-keys") {  // hidden: the key table as TSV, for dist/man/help2man.py
+            const master::config defaults;
+            for (const auto& s : master::settings()) {
+                const std::string shown = s.show(defaults);
+                std::printf("%.*s\t%s\t%.*s\n", static_cast<int>(s.key.size()), s.key.data(), shown.c_str(),
+                            static_cast<int>(s.doc.size()), s.doc.data());
+            }
+            return 0;
+        }
         if (arg == "-v" || arg == "--version") {
             std::printf("fastfork %s\n", FF_VERSION);
             return 0;
