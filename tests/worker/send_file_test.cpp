@@ -191,8 +191,8 @@ BOOST_FIXTURE_TEST_CASE(peer_reset_while_waiting_fails_without_waiting_for_the_t
     BOOST_TEST(!r.job_done_at_reset);
     BOOST_REQUIRE(job.done);
     BOOST_TEST_MESSAGE("send_file_all after a reset: " << std::strerror(job.result.error));
-    BOOST_TEST(job.result.error != 0);
-    BOOST_TEST(job.result.error != ETIMEDOUT);
+    // The peer's reset, not the poll handle's EBADF (libuv's code for EPOLLERR).
+    BOOST_TEST((job.result.error == ECONNRESET || job.result.error == EPIPE));
     BOOST_TEST(job.result.sent < file_size);
     BOOST_TEST(elapsed_ms(start) < 5000);
 }
