@@ -122,4 +122,20 @@ BOOST_AUTO_TEST_CASE(linger_ends_at_the_linger_timeout_without_the_peers_fin) {
     BOOST_TEST(elapsed_ms(start) >= 180);  // not before the linger timeout
 }
 
+// The queued uv_write references the exchange and the output buffer: closing on the timeout
+// must keep both alive until libuv cancels it (the ASan run checks that).
+BOOST_AUTO_TEST_CASE(client_that_stops_reading_is_closed_after_the_write_timeout) {
+    server_thread s;
+    s.opts.write_timeout = 200ms;
+    s.handler = [](fastfork::http::request_ctx& ctx) { ctx.set_body(std::string(8 * 1024 * 1024, 'x')); };
+    s.start();
+    client c(s.port);
+    c.send(get_root);  // and never read the answer
+    BOOST_REQUIRE(eventually([&] { return s.handler_calls == 1; }, 5000ms));
+    const auto start = clock::now();
+    BOOST_TEST(eventually([&] { return get(s.counters.connections_active) == 0; }, 5000ms));
+    BOOST_TEST(elapsed_ms(start) >= 180);
+    BOOST_TEST(timeouts(s, shm::timeout_kind::write) == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -174,4 +174,31 @@ BOOST_AUTO_TEST_CASE(filters_change_handler_responses_and_observers_see_every_an
     }
 }
 
+BOOST_AUTO_TEST_CASE(observers_see_refusals_answered_before_any_request) {
+    recording_observer observer;
+    server_thread s;
+    s.opts.max_connections = 1;
+    s.opts.linger_timeout = 30'000ms;  // `first` stays open while `second` connects
+    s.continue_hook = [](const fastfork::http::request&) { return 417u; };
+    s.observers.push_back(&observer);
+    s.start();
+    {
+        client first(s.port);
+        first.send(expect_head);  // refused by the continue hook: 417
+        BOOST_REQUIRE(first.read_until(responses(1), 5000ms));
+        BOOST_TEST(split_responses(first.data)[0].status == 417u);
+        client second(s.port);  // over max_connections while `first` lingers: 503
+        BOOST_REQUIRE(second.read_until(responses(1), 5000ms));
+        BOOST_TEST(split_responses(second.data)[0].status == 503u);
+    }
+    s.stop();
+    std::lock_guard lock(observer.mutex);
+    BOOST_REQUIRE_EQUAL(observer.seen.size(), 2u);
+    BOOST_TEST(observer.seen[0].status == 417u);
+    BOOST_TEST(observer.seen[0].has_request);
+    BOOST_TEST(observer.seen[1].status == 503u);
+    BOOST_TEST(!observer.seen[1].has_request);
+    BOOST_TEST(observer.seen[1].remote == "127.0.0.1");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
