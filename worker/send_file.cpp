@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -112,6 +113,15 @@ int wait_writable(writable_wait& w, fiber& f, millis timeout) noexcept {
     return w.status;
 }
 
+// libuv reports EPOLLERR on a poll handle as UV_EBADF, which would hide why the wait failed:
+// after a reset, the socket's pending error (ECONNRESET) says that the peer is gone.
+int poll_error(int sock_fd, int status) noexcept {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(sock_fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) return err;
+    return -status;
+}
+
 writable_wait* make_waiter(fiber_pool& pool, int sock_fd) noexcept {
     auto* w = new (std::nothrow) writable_wait();
     if (!w) return nullptr;
@@ -154,7 +164,7 @@ send_file_result send_file_all(fiber_pool& pool,
             break;
         }
         if (int rc = wait_writable(*waiter, f, timeout); rc != 0) {
-            job.error = rc == UV_ETIMEDOUT ? ETIMEDOUT : -rc;
+            job.error = rc == UV_ETIMEDOUT ? ETIMEDOUT : poll_error(sock_fd, rc);
             break;
         }
     }

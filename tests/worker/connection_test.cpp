@@ -1,0 +1,141 @@
+// The connection's socket side over loopback TCP, on a real worker::server: the header, idle
+// and body timeouts, the client's half-close, and the close sequence (half-close, linger).
+#include "worker/connection.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include "loopback.hpp"
+
+using namespace ff_test;
+namespace shm = fastfork::shm;
+
+namespace {
+constexpr std::string_view get_root = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+
+std::uint64_t timeouts(const server_thread& s, shm::timeout_kind k) {
+    return get(s.counters.timeouts[static_cast<int>(k)]);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(worker_connection)
+
+BOOST_AUTO_TEST_CASE(partial_head_gets_408_after_the_header_timeout) {
+    server_thread s;
+    s.opts.header_timeout = 200ms;
+    s.start();
+    client c(s.port);
+    const auto start = clock::now();
+    c.send("GET / HTTP/1.1\r\nHost: t\r\n");  // no blank line: the head never ends
+    BOOST_REQUIRE(c.read_until(responses(1), 5000ms));
+    const auto waited = elapsed_ms(start);
+    BOOST_TEST(split_responses(c.data)[0].status == 408u);
+    BOOST_TEST(waited >= 180);
+    BOOST_TEST(c.read_to_eof(5000ms));
+    BOOST_TEST(timeouts(s, shm::timeout_kind::header) == 1u);
+    BOOST_TEST(s.handler_calls == 0);
+}
+
+BOOST_AUTO_TEST_CASE(idle_timeout_closes_a_keep_alive_connection) {
+    server_thread s;
+    s.opts.idle_timeout = 200ms;
+    s.start();
+    client c(s.port);
+    c.send(get_root);
+    BOOST_REQUIRE(c.read_until(responses(1), 5000ms));
+    BOOST_TEST(split_responses(c.data)[0].head.find("Connection: close") == std::string::npos);
+    const auto start = clock::now();
+    BOOST_TEST(c.read_to_eof(5000ms));
+    BOOST_TEST(elapsed_ms(start) >= 150);
+    BOOST_TEST(split_responses(c.data).size() == 1u);  // nothing more than the one answer
+    BOOST_TEST(timeouts(s, shm::timeout_kind::idle) == 1u);
+    c.close();
+    BOOST_TEST(eventually([&] { return get(s.counters.connections_active) == 0; }, 5000ms));
+}
+
+BOOST_AUTO_TEST_CASE(body_that_stops_arriving_gets_408_after_the_read_timeout) {
+    server_thread s;
+    s.opts.read_timeout = 200ms;
+    s.start();
+    client c(s.port);
+    const auto start = clock::now();
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
+    BOOST_REQUIRE(c.read_until(responses(1), 5000ms));
+    BOOST_TEST(split_responses(c.data)[0].status == 408u);
+    BOOST_TEST(elapsed_ms(start) >= 180);
+    BOOST_TEST(c.read_to_eof(5000ms));
+    BOOST_TEST(timeouts(s, shm::timeout_kind::body) == 1u);
+    BOOST_TEST(s.handler_calls == 0);
+}
+
+BOOST_AUTO_TEST_CASE(response_arrives_after_the_client_half_closes_then_the_server_closes) {
+    server_thread s;
+    s.start();
+    for (std::string_view target : {"/", "/slow"}) {  // FIN before, and while, the handler runs
+        client c(s.port);
+        c.send(std::string("GET ") + std::string(target) + " HTTP/1.1\r\nHost: t\r\n\r\n");
+        c.shutdown_write();
+        BOOST_TEST(c.read_to_eof(5000ms));
+        const auto rs = split_responses(c.data);
+        BOOST_REQUIRE_EQUAL(rs.size(), 1u);
+        BOOST_TEST(rs[0].status == 200u);
+        BOOST_TEST(rs[0].body == "GET " + std::string(target) + " ");
+        BOOST_TEST(c.error == 0);
+    }
+    BOOST_TEST(eventually([&] { return get(s.counters.connections_active) == 0; }, 5000ms));
+}
+
+// Connection: close with a pipelined request behind it: the server must not close with unread
+// input (RST), so it half-closes and reads until the client's FIN.
+BOOST_AUTO_TEST_CASE(close_with_unread_input_lingers_until_the_peers_fin) {
+    server_thread s;
+    s.opts.linger_timeout = 30'000ms;  // far away: only the FIN can end the linger in time
+    s.start();
+    client c(s.port);
+    c.send("GET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n");
+    BOOST_TEST(c.read_to_eof(5000ms));  // our FIN: the server half-closed
+    const auto rs = split_responses(c.data);
+    BOOST_REQUIRE_EQUAL(rs.size(), 1u);
+    BOOST_TEST(rs[0].body == "GET /a ");
+    BOOST_TEST(rs[0].head.find("Connection: close") != std::string::npos);
+    BOOST_TEST(c.error == 0);
+    // Still open on the server's side: it lingers, discarding what we send.
+    c.send("more input that is discarded");
+    std::this_thread::sleep_for(50ms);
+    BOOST_TEST(get(s.counters.connections_active) == 1u);
+    const auto start = clock::now();
+    c.shutdown_write();
+    BOOST_TEST(eventually([&] { return get(s.counters.connections_active) == 0; }, 5000ms));
+    BOOST_TEST(elapsed_ms(start) < 5000);
+    BOOST_TEST(s.handler_calls == 1);  // the request after Connection: close is never served
+}
+
+BOOST_AUTO_TEST_CASE(linger_ends_at_the_linger_timeout_without_the_peers_fin) {
+    server_thread s;
+    s.opts.linger_timeout = 200ms;
+    s.start();
+    client c(s.port);
+    const auto start = clock::now();
+    c.send("GET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n");
+    BOOST_TEST(c.read_to_eof(5000ms));
+    BOOST_TEST(split_responses(c.data).size() == 1u);
+    BOOST_TEST(eventually([&] { return get(s.counters.connections_active) == 0; }, 5000ms));
+    BOOST_TEST(elapsed_ms(start) >= 180);  // not before the linger timeout
+}
+
+// The queued uv_write references the exchange and the output buffer: closing on the timeout
+// must keep both alive until libuv cancels it (the ASan run checks that).
+BOOST_AUTO_TEST_CASE(client_that_stops_reading_is_closed_after_the_write_timeout) {
+    server_thread s;
+    s.opts.write_timeout = 200ms;
+    s.handler = [](fastfork::http::request_ctx& ctx) { ctx.set_body(std::string(8 * 1024 * 1024, 'x')); };
+    s.start();
+    client c(s.port);
+    c.send(get_root);  // and never read the answer
+    BOOST_REQUIRE(eventually([&] { return s.handler_calls == 1; }, 5000ms));
+    const auto start = clock::now();
+    BOOST_TEST(eventually([&] { return get(s.counters.connections_active) == 0; }, 5000ms));
+    BOOST_TEST(elapsed_ms(start) >= 180);
+    BOOST_TEST(timeouts(s, shm::timeout_kind::write) == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
