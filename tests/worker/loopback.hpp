@@ -106,7 +106,12 @@ public:
 
     void stop() {
         if (!thread_.joinable()) return;
-        uv_async_send(&stop_);
+        bool running;
+        {
+            std::lock_guard lock(mutex_);
+            running = ready_;
+        }
+        if (running) uv_async_send(&stop_);  // else run() failed and the thread has ended
         thread_.join();
     }
 
