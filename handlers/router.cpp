@@ -9,6 +9,7 @@
 #include "handlers/file_server.hpp"
 #include "handlers/welcome_page.hpp"
 #include "http/status.hpp"
+#include "worker/log.hpp"
 
 namespace fastfork::handlers {
 
@@ -136,7 +137,15 @@ router build_router(const std::vector<route_spec>& specs, const route_factories&
             try {
                 fn = factories.static_root(spec, opts);
             } catch (const std::exception& e) {
-                throw std::runtime_error(describe(i, spec) + ": " + e.what());
+                // A root that vanished after --check-config must not take the other routes
+                // (/healthz, /metrics) down with it: only this prefix answers 500.
+                FF_LOG_ERROR("%s: %s; it answers 500", describe(i, spec).c_str(), e.what());
+                fn = [](http::request_ctx& ctx, std::string_view) {
+                    ctx.set_status(500);
+                    ctx.set_content_type("text/plain");
+                    ctx.set_body_static(http::status_body(500));
+                    return true;
+                };
             }
         } else if (spec.handler == "welcome") {
             fn = factories.welcome ? factories.welcome : route_fn([](http::request_ctx& ctx, std::string_view rest) {

@@ -78,8 +78,9 @@ struct route_factories {
 [[nodiscard]] std::vector<route_spec> default_routes(const options& opts, const std::string& root);
 
 /// Builds the router for `specs` (already checked). Throws std::runtime_error naming the route
-/// ("route 2 (\"/static/\"): …") when a static root has no factory or its factory throws, or
-/// when two routes have the same prefix.
+/// ("route 2 (\"/static/\"): …") when a static root has no factory, or when two routes have the
+/// same prefix. A static root whose factory throws (a root removed after start) is logged and
+/// answers 500 on its own prefix only, so every other route keeps working.
 [[nodiscard]] router build_router(const std::vector<route_spec>& specs,
                                   const route_factories& factories,
                                   const options& opts);

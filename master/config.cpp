@@ -2,11 +2,14 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "handlers/router.hpp"
@@ -509,12 +512,36 @@ std::optional<config_error> apply_setting(config& cfg, std::string_view key, std
     return std::nullopt;
 }
 
+namespace {
+// Why `path` cannot serve as a static root (empty when it can): checked at start, on reload and
+// by --check-config, so a mistyped root fails there instead of answering 500 to every request.
+std::string why_not_a_root(const std::string& key, const std::string& path) {
+    struct stat st {};
+    std::string where = "key \"" + key + "\": \"" + path + "\": ";
+    if (::stat(path.c_str(), &st) != 0) return where + std::strerror(errno);
+    if (!S_ISDIR(st.st_mode)) return where + "not a directory";
+    if (::access(path.c_str(), R_OK | X_OK) != 0) return where + "cannot be read: " + std::strerror(errno);
+    return {};
+}
+}  // namespace
+
 std::optional<config_error> validate(const config& cfg) {
     if (cfg.listen.empty()) return config_error{"key \"listen\": at least one address is required"};
     if (cfg.worker.limits.max_request_line > cfg.worker.limits.max_head)
         return config_error{"key \"max_request_line\": must not exceed max_head"};
     worker_identity id;
     if (auto e = resolve_worker_identity(cfg, ::geteuid(), id); !e.empty()) return config_error{e};
+    if (cfg.handlers.routes.empty()) {
+        if (!cfg.handlers.root.empty())
+            if (auto e = why_not_a_root("root", cfg.handlers.root); !e.empty()) return config_error{e};
+    } else {
+        for (std::size_t i = 0; i < cfg.handlers.routes.size(); ++i) {
+            const auto& r = cfg.handlers.routes[i];
+            if (r.root.empty()) continue;
+            if (auto e = why_not_a_root("routes[" + std::to_string(i) + "].root", r.root); !e.empty())
+                return config_error{e};
+        }
+    }
     return std::nullopt;
 }
 

@@ -185,6 +185,30 @@ BOOST_AUTO_TEST_CASE(instance_name_defaults_to_the_first_port) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(master_config_roots)
+
+// issue 10.4: a root that is a file, missing or unreadable fails validation (start, reload,
+// --check-config) naming the key, the path and the reason, instead of 500 at request time.
+BOOST_AUTO_TEST_CASE(issue_10_static_roots_are_checked_before_start) {
+    auto error_for = [](std::vector<std::pair<std::string, std::string>> flags) {
+        config cfg;
+        auto err = build_config("", flags, cfg);
+        return err ? err->message : std::string();
+    };
+    BOOST_CHECK_EQUAL(error_for({{"root", "/"}}), "");
+    const std::string file_err = error_for({{"root", "/etc/passwd"}});
+    BOOST_CHECK_MESSAGE(file_err.find("key \"root\": \"/etc/passwd\": not a directory") != std::string::npos, file_err);
+    const std::string missing = error_for({{"root", "/nonexistent-ff-root"}});
+    BOOST_CHECK_MESSAGE(
+        missing.find("key \"root\": \"/nonexistent-ff-root\": No such file or directory") != std::string::npos,
+        missing);
+    const std::string route = error_for({{"routes", R"([{"prefix": "/p", "handler": "plaintext"},
+                                                      {"prefix": "/s/", "root": "/nonexistent-ff-root"}])"}});
+    BOOST_CHECK_MESSAGE(route.find("key \"routes[1].root\": \"/nonexistent-ff-root\"") != std::string::npos, route);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(master_config_help)
 
 // The defaults --help prints come from the structs (worker::options{}, http::limits{}, config{}),

@@ -53,9 +53,17 @@ class deb(unittest.TestCase):
     def test_check_config(self):
         fastfork = os.path.join(self.root, "usr/sbin/fastfork")
         packaged = os.path.join(self.root, "etc/fastfork/fastfork.json")
-        pkgtest.run([fastfork, "--check-config", "-c", packaged])
         cfg = json.load(open(packaged))
         self.assertEqual(cfg["root"], "/var/www/fastfork")
+        # As shipped, the root exists once postinst has made it; before that --check-config
+        # must say which key and path are wrong (issue 10.4), not accept it.
+        p = subprocess.run([fastfork, "--check-config", "-c", packaged], capture_output=True, text=True,
+                           timeout=pkgtest.scaled(30))
+        if os.path.isdir("/var/www/fastfork"):
+            self.assertEqual(p.returncode, 0, p.stderr)
+        else:
+            self.assertEqual(p.returncode, 1)
+            self.assertIn('key "root": "/var/www/fastfork"', p.stderr + p.stdout)
         for key in ["root", "access_log"]:
             cfg[key] = self.root + cfg[key]
         os.makedirs(cfg["root"], exist_ok=True)

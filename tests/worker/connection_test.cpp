@@ -35,6 +35,28 @@ BOOST_AUTO_TEST_CASE(partial_head_gets_408_after_the_header_timeout) {
     BOOST_TEST(s.handler_calls == 0);
 }
 
+// Slowloris: a head that keeps arriving a byte at a time is still cut at the header timeout,
+// counted from its first byte (here on a keep-alive connection's second request).
+BOOST_AUTO_TEST_CASE(dribbled_head_does_not_reset_the_header_timeout) {
+    server_thread s;
+    s.opts.header_timeout = 300ms;
+    s.start();
+    client c(s.port);
+    c.send(get_root);
+    BOOST_REQUIRE(c.read_until(responses(1), 5000ms));
+    const std::string head = "GET /2 HTTP/1.1\r\nHost: t\r\nX-Long: " + std::string(200, 'a') + "\r\n\r\n";
+    const auto start = clock::now();
+    for (std::size_t i = 0; i < head.size() && !c.eof && split_responses(c.data).size() < 2; ++i) {
+        c.send(head.substr(i, 1));
+        c.read_until(responses(2), 20ms);
+    }
+    BOOST_REQUIRE(c.read_until(responses(2), 5000ms));
+    BOOST_TEST(split_responses(c.data)[1].status == 408u);
+    BOOST_TEST(elapsed_ms(start) >= 280);
+    BOOST_TEST(elapsed_ms(start) < 2000);  // long before the whole head would have arrived
+    BOOST_TEST(s.handler_calls == 1);
+}
+
 BOOST_AUTO_TEST_CASE(idle_timeout_closes_a_keep_alive_connection) {
     server_thread s;
     s.opts.idle_timeout = 200ms;
@@ -84,6 +106,18 @@ BOOST_AUTO_TEST_CASE(response_arrives_after_the_client_half_closes_then_the_serv
     BOOST_TEST(eventually([&] { return get(s.counters.connections_active) == 0; }, 5000ms));
 }
 
+BOOST_AUTO_TEST_CASE(pipelined_requests_before_the_clients_fin_are_all_answered) {
+    server_thread s;
+    s.start();
+    client c(s.port);
+    c.send("GET /1 HTTP/1.1\r\nHost: t\r\n\r\nGET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /3 HTTP/1.1\r\nHost: t\r\n\r\n");
+    c.shutdown_write();
+    BOOST_TEST(c.read_to_eof(5000ms));
+    const auto rs = split_responses(c.data);
+    BOOST_REQUIRE_EQUAL(rs.size(), 3u);
+    BOOST_TEST(rs[2].body == "GET /3 ");
+}
+
 // Connection: close with a pipelined request behind it: the server must not close with unread
 // input (RST), so it half-closes and reads until the client's FIN.
 BOOST_AUTO_TEST_CASE(close_with_unread_input_lingers_until_the_peers_fin) {
@@ -129,7 +163,7 @@ BOOST_AUTO_TEST_CASE(client_that_stops_reading_is_closed_after_the_write_timeout
     s.opts.write_timeout = 200ms;
     s.handler = [](fastfork::http::request_ctx& ctx) { ctx.set_body(std::string(8 * 1024 * 1024, 'x')); };
     s.start();
-    client c(s.port);
+    client c(s.port, 16 * 1024);
     c.send(get_root);  // and never read the answer
     BOOST_REQUIRE(eventually([&] { return s.handler_calls == 1; }, 5000ms));
     const auto start = clock::now();

@@ -106,7 +106,12 @@ public:
 
     void stop() {
         if (!thread_.joinable()) return;
-        uv_async_send(&stop_);
+        bool running;
+        {
+            std::lock_guard lock(mutex_);
+            running = ready_;
+        }
+        if (running) uv_async_send(&stop_);  // else run() failed and the thread has ended
         thread_.join();
     }
 
@@ -150,9 +155,11 @@ public:
     int error = 0;     // errno of a failed recv (ECONNRESET)
     int reads = 0;     // recv calls that returned data
 
-    explicit client(std::uint16_t port) {
+    /// `rcvbuf` > 0: SO_RCVBUF before connecting, for a window that fills quickly.
+    explicit client(std::uint16_t port, int rcvbuf = 0) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         BOOST_REQUIRE(fd_ >= 0);
+        if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_port = htons(port);
@@ -168,6 +175,7 @@ public:
     void send(std::string_view bytes) {
         BOOST_REQUIRE_EQUAL(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
     }
+    [[nodiscard]] int fd() const noexcept { return fd_; }
     void shutdown_write() { BOOST_REQUIRE_EQUAL(::shutdown(fd_, SHUT_WR), 0); }
     void close() {
         if (fd_ >= 0) ::close(fd_);

@@ -63,6 +63,41 @@ BOOST_AUTO_TEST_CASE(pipelined_requests_are_answered_in_order_in_one_write) {
     BOOST_TEST(split_responses(c.data)[3].body == "GET /4 ");
 }
 
+// While the handler runs, the read buffer is pinned: the rest of the batch waits in the kernel
+// (reading pauses) and is read once the handler is done.
+BOOST_AUTO_TEST_CASE(pipelined_batch_larger_than_the_read_buffer_is_answered_in_order) {
+    server_thread s;
+    s.start();
+    client c(s.port);
+    constexpr int depth = 2000;  // about 60 KB of heads behind a handler that waits
+    std::string batch = get_request("/slow");
+    for (int i = 1; i < depth; ++i) batch += get_request("/" + std::to_string(i));
+    c.send(batch);
+    BOOST_REQUIRE(c.read_until(responses(depth), 10'000ms));
+    const auto rs = split_responses(c.data);
+    BOOST_REQUIRE_EQUAL(rs.size(), static_cast<std::size_t>(depth));
+    BOOST_TEST(rs[0].body == "GET /slow ");
+    for (int i = 1; i < depth; ++i) BOOST_REQUIRE_EQUAL(rs[i].body, "GET /" + std::to_string(i) + " ");
+}
+
+BOOST_AUTO_TEST_CASE(chunked_body_arriving_byte_by_byte_is_decoded) {
+    server_thread s;
+    s.start();
+    client c(s.port);
+    const std::string bytes =
+        "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n" +
+        get_request("/next");
+    for (char ch : bytes) {
+        c.send(std::string_view(&ch, 1));
+        std::this_thread::sleep_for(1ms);
+    }
+    BOOST_REQUIRE(c.read_until(responses(2), 5000ms));
+    const auto rs = split_responses(c.data);
+    BOOST_TEST(rs[0].body == "POST /c hello world");
+    BOOST_TEST(rs[1].body == "GET /next ");
+}
+
 BOOST_AUTO_TEST_CASE(continue_is_sent_only_while_the_body_has_not_arrived) {
     server_thread s;
     s.start();

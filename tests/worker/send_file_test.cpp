@@ -197,4 +197,41 @@ BOOST_FIXTURE_TEST_CASE(peer_reset_while_waiting_fails_without_waiting_for_the_t
     BOOST_TEST(elapsed_ms(start) < 5000);
 }
 
+// Through the connection: file bodies go out after their heads (and the answers batched before
+// them); a reader that resets, or stops reading, ends the connection.
+BOOST_FIXTURE_TEST_CASE(connection_sends_file_bodies_and_closes_on_a_reset_or_a_stalled_reader, send_fixture) {
+    server_thread s;
+    s.opts.write_timeout = 300ms;
+    const int fd = file;
+    s.handler = [fd](fastfork::http::request_ctx& ctx) { ctx.response().set_body_file(fd, 0, file_size); };
+    s.start();
+    {
+        client c(s.port);
+        c.send("GET /1 HTTP/1.1\r\nHost: t\r\n\r\nGET /2 HTTP/1.1\r\nHost: t\r\n\r\n");
+        BOOST_REQUIRE(c.read_until(responses(2), 10'000ms));
+        const auto rs = split_responses(c.data);
+        BOOST_REQUIRE_EQUAL(rs[1].body.size(), file_size);
+        std::uint64_t mismatches = 0;
+        for (std::uint64_t i = 0; i < file_size; ++i) mismatches += rs[1].body[i] != pattern(i);
+        BOOST_TEST(mismatches == 0u);
+    }
+    {
+        client c(s.port);
+        c.send("GET /reset HTTP/1.1\r\nHost: t\r\n\r\n");
+        BOOST_REQUIRE(c.read_until([](const std::string& d) { return d.size() > 100'000; }, 5000ms));
+        linger zero{1, 0};
+        ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &zero, sizeof zero);
+        c.close();
+        BOOST_TEST(eventually([&] { return get(s.counters.connections_active) == 0; }, 5000ms));
+    }
+    {
+        client c(s.port, 16 * 1024);
+        c.send("GET /stall HTTP/1.1\r\nHost: t\r\n\r\n");  // and never read
+        BOOST_REQUIRE(eventually([&] { return s.handler_calls == 4; }, 5000ms));
+        BOOST_TEST(eventually([&] { return get(s.counters.connections_active) == 0; }, 5000ms));
+        BOOST_TEST(get(s.counters.timeouts[static_cast<int>(fastfork::shm::timeout_kind::write)]) == 1u);
+    }
+    s.stop();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,6 +9,7 @@
 #include <csignal>
 
 #include "child_process.hpp"
+#include "worker/fiber_pool.hpp"
 
 using namespace ff_test;
 using fastfork::worker::stack_pool;
@@ -32,6 +33,30 @@ int write_to_guard(volatile char* guard) {
     ::sigaction(SIGBUS, &dfl, nullptr);
     guard[page() - 1] = 1;  // the guard's highest byte: just below the usable area
     return 0;
+}
+
+// About 1 KiB of stack per level: less than the guard page, so an overflow cannot jump over it.
+int recurse(int depth) {
+    volatile char frame[1024];
+    frame[0] = static_cast<char>(depth);
+    return depth <= 0 ? frame[0] : recurse(depth - 1) + frame[0];
+}
+
+// In the child: a fiber whose task needs 1 MiB of its 64 KiB stack.
+int overflow_a_fiber() {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGSEGV, &dfl, nullptr);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    fastfork::shm::worker_counters counters{};
+    fastfork::worker::options opts;
+    opts.stack_size = 64 * 1024;
+    fastfork::worker::fiber_pool pool(&loop, opts, counters);
+    static int result = -1;
+    pool.start(
+        pool.try_acquire(), [](void*) { result = recurse(1024); }, nullptr);
+    return result == -1 ? 3 : 4;  // either way, it did not fault
 }
 
 bool died_of_sigsegv(int status) {
@@ -74,6 +99,11 @@ BOOST_AUTO_TEST_CASE(cached_stack_keeps_its_guard_page) {
     const int status = run_in_child([&] { return write_to_guard(guard_of(again)); });
     BOOST_TEST(died_of_sigsegv(status), "child wait status " << status);
     pool.deallocate(again);
+}
+
+BOOST_AUTO_TEST_CASE(fiber_that_overflows_its_stack_faults) {
+    const int status = run_in_child(overflow_a_fiber);
+    BOOST_TEST(died_of_sigsegv(status), "child wait status " << status);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
