@@ -17,7 +17,12 @@ struct options {
     // ---- goroutine-style worker pool (fasthttp: Concurrency, MaxIdleWorkerDuration) ----
     std::size_t concurrency = 256 * 1024;     // fibers at most; a request finding none gets 503
     std::size_t stack_size = 64 * 1024;       // bytes per fiber stack, plus one guard page
-    millis max_idle_worker_duration{10'000};  // an idle fiber older than this is freed
+    // An idle fiber, pooled buffer or exchange, or wholly free connection slab unused this long
+    // is freed (trimmed by the sweep, coldest first). 10 s as in fasthttp: a load that pauses
+    // for a few seconds finds its pools warm, and a burst's memory is back within 10-20 s.
+    millis max_idle_worker_duration{10'000};
+    std::size_t pool_max_idle_count = 16 * 1024;  // buffers, and exchanges, kept idle at most (each)
+    std::size_t pool_max_idle_bytes = 64u << 20;  // bytes of buffers, and of exchanges, kept idle at most (each)
 
     // ---- admission ----
     std::size_t max_connections = 100'000;    // open connections per worker; over it: 503 and close
