@@ -321,7 +321,7 @@ const std::vector<setting> all_settings = {
      [](config& c, std::string_view v) { return set_count(c.worker.max_requests_per_conn, v, 0, ~0ull); }},
     {"header_timeout", "duration",
      [](const config& c) -> std::string { return show_duration(c.worker.header_timeout); },
-     "first byte to end of the request head; then 408 and close",
+     "accept (later requests: their first byte) to the end of the request head; then 408 and close",
      [](config& c, std::string_view v) { return set_duration(c.worker.header_timeout, v); }},
     {"read_timeout", "duration", [](const config& c) -> std::string { return show_duration(c.worker.read_timeout); },
      "longest gap while reading a body; then 408 and close",

@@ -30,7 +30,10 @@ struct options {
     std::uint64_t max_requests_per_conn = 0;  // 0 = unlimited; the last one gets Connection: close
 
     // ---- timeouts ----
-    millis header_timeout{10'000};   // from the first byte of a request to the end of its head → 408
+    // From accept to the end of the first request's head (→ 408); on a keep-alive connection,
+    // from the first byte of each later request. From accept, not from the first byte: a client
+    // that connects and stays silent must not hold its connection without a deadline.
+    millis header_timeout{10'000};
     millis read_timeout{30'000};     // longest gap between body reads → 408
     millis write_timeout{30'000};    // longest a pending write may make no progress → close
     millis idle_timeout{75'000};     // keep-alive connection with nothing in flight → close
