@@ -12,9 +12,9 @@ namespace fastfork::worker {
 /// How much a pool may keep that nobody uses (options: max_idle_worker_duration,
 /// pool_max_idle_count, pool_max_idle_bytes).
 struct pool_limits {
-    std::uint64_t max_idle_ms = 10'000;       // an entry released longer ago than this is freed
-    std::size_t max_idle_count = 16 * 1024;   // entries kept at most; a release beyond it frees
-    std::size_t max_idle_bytes = 64u << 20;   // bytes kept at most (as the pool counts them)
+    std::uint64_t max_idle_ms = 10'000;      // an entry released longer ago than this is freed
+    std::size_t max_idle_count = 16 * 1024;  // entries kept at most; a release beyond it frees
+    std::size_t max_idle_bytes = 64u << 20;  // bytes kept at most (as the pool counts them)
 };
 
 template <class T>

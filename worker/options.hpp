@@ -15,8 +15,8 @@ using millis = std::chrono::milliseconds;
 
 struct options {
     // ---- goroutine-style worker pool (fasthttp: Concurrency, MaxIdleWorkerDuration) ----
-    std::size_t concurrency = 256 * 1024;     // fibers at most; a request finding none gets 503
-    std::size_t stack_size = 64 * 1024;       // bytes per fiber stack, plus one guard page
+    std::size_t concurrency = 256 * 1024;  // fibers at most; a request finding none gets 503
+    std::size_t stack_size = 64 * 1024;    // bytes per fiber stack, plus one guard page
     // An idle fiber, pooled buffer or exchange, or wholly free connection slab unused this long
     // is freed (trimmed by the sweep, coldest first). 10 s as in fasthttp: a load that pauses
     // for a few seconds finds its pools warm, and a burst's memory is back within 10-20 s.

@@ -171,10 +171,9 @@ connection* server::acquire_connection() {
 
 server::connection_slab& server::slab_of(const connection* c) noexcept {
     // The last slab that starts at or before c: slabs are few (one per 256 connections).
-    auto it = std::upper_bound(connection_slabs_.begin(), connection_slabs_.end(), c,
-                               [](const connection* p, const connection_slab& s) {
-                                   return std::less<const connection*>{}(p, s.conns.get());
-                               });
+    auto it = std::upper_bound(
+        connection_slabs_.begin(), connection_slabs_.end(), c,
+        [](const connection* p, const connection_slab& s) { return std::less<const connection*>{}(p, s.conns.get()); });
     FF_ASSERT(it != connection_slabs_.begin());
     return *std::prev(it);
 }

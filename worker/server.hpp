@@ -174,14 +174,14 @@ private:
     /// malloc chunk each. A slab is freed whole, once none of its connections is open.
     struct connection_slab {
         std::unique_ptr<connection[]> conns;
-        std::uint32_t open = 0;          // connections of this slab acquired and not yet closed
+        std::uint32_t open = 0;           // connections of this slab acquired and not yet closed
         std::uint64_t free_since_ms = 0;  // loop time when `open` last dropped to 0
     };
     [[nodiscard]] connection_slab& slab_of(const connection* c) noexcept;
-    std::vector<connection*> free_connections_;  // LIFO: back is the most recently closed
-    std::vector<connection_slab> connection_slabs_;  // sorted by address, for slab_of
-    std::size_t trimmed_bytes_ = 0;          // freed by trims since the last malloc_trim
-    std::uint64_t last_malloc_trim_ms_ = 0;  // loop time of the last malloc_trim
+    std::vector<connection*> free_connections_;                // LIFO: back is the most recently closed
+    std::vector<connection_slab> connection_slabs_;            // sorted by address, for slab_of
+    std::size_t trimmed_bytes_ = 0;                            // freed by trims since the last malloc_trim
+    std::uint64_t last_malloc_trim_ms_ = 0;                    // loop time of the last malloc_trim
     std::unordered_map<std::uint64_t, std::uint32_t> per_ip_;  // only with max_conns_per_ip
     std::uint64_t next_connection_id_ = 1;
     std::size_t open_connections_ = 0;

@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(trims_idle_buffers_coldest_first_and_reuses_lifo) {
     // LIFO: the hottest comes back first, so a steady load keeps reusing the same buffers.
     http::byte_buffer* hot = pool.acquire();
     BOOST_CHECK(hot == c);
-    pool.release(hot);  // released at 6000: now the hottest again
+    pool.release(hot);                               // released at 6000: now the hottest again
     BOOST_CHECK_EQUAL(pool.trim_idle(6600), 4096u);  // b
     BOOST_CHECK_EQUAL(pool.pooled(), 1u);
     BOOST_CHECK_EQUAL(pool.trim_idle(7000), 4096u);  // c
