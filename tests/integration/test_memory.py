@@ -120,8 +120,9 @@ class MemoryAfterBurst(unittest.TestCase):
             raise unittest.SkipTest("RLIMIT_NOFILE %d is too low for %d connections" % (soft, CONNECTIONS))
 
     def test_rss_returns_after_5000_connections_with_15kb_heads(self):
+        # header_timeout runs from accept: long enough that no held-back head is cut on a slow machine.
         args = ["--max-idle-worker-duration", "%dms" % (MAX_IDLE_S * 1000), "--max-connections",
-                str(CONNECTIONS + 1000)]
+                str(CONNECTIONS + 1000), "--header-timeout", "%ds" % scaled(60)]
         with ServerProcess(args) as srv:
             # Warm up the way a quiet server is: a few requests served, then its pools trimmed.
             for _ in range(20):
