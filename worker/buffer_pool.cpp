@@ -14,19 +14,24 @@ std::size_t class_of(std::size_t capacity, std::size_t min_bits, std::size_t cou
 }
 }  // namespace
 
-buffer_pool::buffer_pool(std::size_t initial_size, shm::counter& hits, shm::counter& misses)
-    : default_size_(initial_size), max_size_(std::size_t{1} << 20), hits_(hits), misses_(misses) {
-    free_.reserve(1024);
+buffer_pool::buffer_pool(std::size_t initial_size, shm::counter& hits, shm::counter& misses, const pool_limits& lim)
+    : limits_(lim),
+      default_size_(initial_size),
+      max_size_(std::max<std::size_t>(initial_size, 64) * oversize_factor),
+      hits_(hits),
+      misses_(misses) {
+    // Reserved whole, so release() never allocates; pages nobody touches cost no memory.
+    free_.reserve(limits_.max_idle_count);
 }
 
 buffer_pool::~buffer_pool() {
-    for (auto* b : free_) delete b;
+    free_.clear([](http::byte_buffer* b) { delete b; });
 }
 
 http::byte_buffer* buffer_pool::acquire() {
     if (!free_.empty()) {
-        http::byte_buffer* b = free_.back();
-        free_.pop_back();
+        http::byte_buffer* b = free_.pop();
+        pooled_bytes_ -= b->capacity();
         shm::add(hits_);
         return b;
     }
@@ -40,12 +45,32 @@ void buffer_pool::release(http::byte_buffer* b) noexcept {
     std::size_t cap = b->capacity();
     ++class_calls_[class_of(cap, min_class_bits, class_count)];
     if (++calls_ >= calibrate_every) calibrate();
-    b->clear();
-    if (cap > max_size_) {
-        // An outlier (one huge body) must not pin its memory in the pool for the worker's life.
-        b->release_storage();
+    // An outlier (one huge head or body) must not pin its memory, and a burst must not leave
+    // more idle memory behind than the caps allow: such buffers go back to malloc at once.
+    if (cap > max_size_ || free_.size() >= limits_.max_idle_count || pooled_bytes_ + cap > limits_.max_idle_bytes) {
+        delete b;
+        return;
     }
-    free_.push_back(b);
+    b->clear();
+    pooled_bytes_ += cap;
+    free_.push(b, now_ms_);
+}
+
+std::size_t buffer_pool::trim_idle(std::uint64_t now_ms) noexcept {
+    if (now_ms_ == 0) {
+        // Buffers released before the clock started count as released now.
+        free_.restamp(now_ms);
+        now_ms_ = now_ms;
+        return 0;
+    }
+    now_ms_ = now_ms;
+    std::size_t freed = 0;
+    free_.trim(now_ms, limits_.max_idle_ms, [&](http::byte_buffer* b) {
+        freed += b->capacity();
+        delete b;
+    });
+    pooled_bytes_ -= freed;
+    return freed;
 }
 
 void buffer_pool::calibrate() noexcept {

@@ -15,9 +15,14 @@ using millis = std::chrono::milliseconds;
 
 struct options {
     // ---- goroutine-style worker pool (fasthttp: Concurrency, MaxIdleWorkerDuration) ----
-    std::size_t concurrency = 256 * 1024;     // fibers at most; a request finding none gets 503
-    std::size_t stack_size = 64 * 1024;       // bytes per fiber stack, plus one guard page
-    millis max_idle_worker_duration{10'000};  // an idle fiber older than this is freed
+    std::size_t concurrency = 256 * 1024;  // fibers at most; a request finding none gets 503
+    std::size_t stack_size = 64 * 1024;    // bytes per fiber stack, plus one guard page
+    // An idle fiber, pooled buffer or exchange, or wholly free connection slab unused this long
+    // is freed (trimmed by the sweep, coldest first). 10 s as in fasthttp: a load that pauses
+    // for a few seconds finds its pools warm, and a burst's memory is back within 10-20 s.
+    millis max_idle_worker_duration{10'000};
+    std::size_t pool_max_idle_count = 16 * 1024;  // buffers, and exchanges, kept idle at most (each)
+    std::size_t pool_max_idle_bytes = 64u << 20;  // bytes of buffers, and of exchanges, kept idle at most (each)
 
     // ---- admission ----
     std::size_t max_connections = 100'000;    // open connections per worker; over it: 503 and close
@@ -25,7 +30,10 @@ struct options {
     std::uint64_t max_requests_per_conn = 0;  // 0 = unlimited; the last one gets Connection: close
 
     // ---- timeouts ----
-    millis header_timeout{10'000};   // from the first byte of a request to the end of its head → 408
+    // From accept to the end of the first request's head (→ 408); on a keep-alive connection,
+    // from the first byte of each later request. From accept, not from the first byte: a client
+    // that connects and stays silent must not hold its connection without a deadline.
+    millis header_timeout{10'000};
     millis read_timeout{30'000};     // longest gap between body reads → 408
     millis write_timeout{30'000};    // longest a pending write may make no progress → close
     millis idle_timeout{75'000};     // keep-alive connection with nothing in flight → close

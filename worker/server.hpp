@@ -138,6 +138,12 @@ private:
     void stop_accepting() noexcept;
     void maybe_finish_drain() noexcept;
     connection* acquire_connection();
+    /// Frees connection slabs that have been wholly free for max_idle_worker_duration; returns
+    /// the bytes freed.
+    std::size_t trim_connection_slabs(std::uint64_t now) noexcept;
+    /// Trims every pool, then hands freed memory back to the kernel (malloc_trim) once enough
+    /// has been freed to be worth it.
+    void trim_pools(std::uint64_t now) noexcept;
     [[nodiscard]] timeout_list& waits(wait_kind k) noexcept { return waits_[static_cast<unsigned>(k)]; }
 
     options opts_;
@@ -164,8 +170,18 @@ private:
     // Connections, by what they wait for (each list has one timeout; see timeout_list.hpp),
     // indexed by wait_kind.
     timeout_list waits_[wait_kinds];
-    std::vector<connection*> free_connections_;
-    std::vector<std::unique_ptr<connection[]>> connection_slabs_;
+    /// 256 connections in one allocation: an idle connection costs sizeof(connection), not a
+    /// malloc chunk each. A slab is freed whole, once none of its connections is open.
+    struct connection_slab {
+        std::unique_ptr<connection[]> conns;
+        std::uint32_t open = 0;           // connections of this slab acquired and not yet closed
+        std::uint64_t free_since_ms = 0;  // loop time when `open` last dropped to 0
+    };
+    [[nodiscard]] connection_slab& slab_of(const connection* c) noexcept;
+    std::vector<connection*> free_connections_;                // LIFO: back is the most recently closed
+    std::vector<connection_slab> connection_slabs_;            // sorted by address, for slab_of
+    std::size_t trimmed_bytes_ = 0;                            // freed by trims since the last malloc_trim
+    std::uint64_t last_malloc_trim_ms_ = 0;                    // loop time of the last malloc_trim
     std::unordered_map<std::uint64_t, std::uint32_t> per_ip_;  // only with max_conns_per_ip
     std::uint64_t next_connection_id_ = 1;
     std::size_t open_connections_ = 0;
