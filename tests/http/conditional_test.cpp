@@ -7,25 +7,13 @@
 #include <vector>
 
 #include "http/date.hpp"
+#include "tests/http/validators.hpp"
 
 using namespace fastfork::http;
 
-namespace {
-
-constexpr std::string_view lm_text = "Sun, 06 Nov 1994 08:49:37 GMT";
-
-std::time_t lm() {
-    std::time_t t = 0;
-    BOOST_REQUIRE(parse_http_date(lm_text, t));
-    return t;
-}
-
-std::string etag_of(std::int64_t mtime, std::uint64_t size, std::string_view suffix = {}) {
-    char buf[max_etag_size];
-    return std::string(format_etag(mtime, size, suffix, buf));
-}
-
-}  // namespace
+using fastfork::test::etag_of;
+using fastfork::test::lm;
+using fastfork::test::lm_text;
 
 BOOST_AUTO_TEST_SUITE(http_conditional)
 
