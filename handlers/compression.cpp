@@ -127,6 +127,34 @@ bool compressor::try_gzip(std::string_view in, std::string_view& result) {
     return true;
 }
 
+bool compressor::try_gzip_once(std::string_view in, int level, std::string& out) noexcept {
+    out.clear();
+    if (in.size() >= UINT_MAX) return false;
+    z_stream zs{};
+    if (deflateInit2(&zs, std::clamp(level, 1, 9), Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+    bool ok = false;
+    try {
+        // deflateBound is the worst case, so one Z_FINISH call completes the member.
+        out.resize(deflateBound(&zs, static_cast<uLong>(in.size())));
+        zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+        zs.avail_in = static_cast<uInt>(in.size());
+        zs.next_out = reinterpret_cast<Bytef*>(out.data());
+        zs.avail_out = static_cast<uInt>(out.size());
+        if (deflate(&zs, Z_FINISH) == Z_STREAM_END && zs.total_out < in.size()) {
+            out.resize(zs.total_out);
+            out.shrink_to_fit();  // a cache keeps it: drop the worst-case reserve
+            ok = true;
+        }
+    } catch (...) {  // bad_alloc: the caller sends the original
+    }
+    deflateEnd(&zs);
+    if (!ok) {
+        out.clear();
+        out.shrink_to_fit();
+    }
+    return ok;
+}
+
 bool compressor::maybe_compress(const http::request& req, http::response& resp) {
     if (!enabled_) return false;
     const std::string_view body = resp.body();

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "handlers/options.hpp"
@@ -50,6 +51,13 @@ public:
     /// until the next call. Returns false (and an empty view) when zlib fails or when the output
     /// would not be smaller than the input.
     [[nodiscard]] bool try_gzip(std::string_view in, std::string_view& out);
+
+    /// Compresses `in` as one gzip member at zlib `level` (clamped to 1..9) into `out`, replacing
+    /// its contents, with a zlib stream of its own: safe on any thread (the file server runs it on
+    /// the thread pool, once per file version). `out` holds exactly the member afterwards. False,
+    /// with `out` empty, when zlib or an allocation fails or when the member would not be smaller
+    /// than `in`. Costs a deflateInit2 (about 256 KiB, freed on return) per call.
+    [[nodiscard]] static bool try_gzip_once(std::string_view in, int level, std::string& out) noexcept;
 
     /// Whether an Accept-Encoding value allows gzip (RFC 9110 §12.5.3): "gzip" or "x-gzip" with
     /// q > 0, or "*" with q > 0 when gzip is not listed; case-insensitive. Empty: false.

@@ -16,6 +16,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "handlers/compression.hpp"
 #include "http/conditional.hpp"
 #include "http/content_coding.hpp"
 #include "http/date.hpp"
@@ -43,6 +44,9 @@ struct file_server::entry {
         int fd = -1;  // open when size > small_file_max, else -1 and `content` holds it
         std::uint64_t size = 0;
         std::int64_t mtime = 0;  // seconds since the epoch
+        std::int64_t mtime_nsec = 0;
+        std::uint64_t ino = 0;  // with dev, mtime and size: "the same file version" across reloads
+        std::uint64_t dev = 0;
         std::string content;
         char etag[http::max_etag_size] = {};
         std::uint8_t etag_len = 0;
@@ -55,9 +59,26 @@ struct file_server::entry {
         }
     };
 
+    /// The original's gzip form made on the fly, for a file without a .gz sibling. It belongs to
+    /// the entry, so it goes when the entry goes (stale after the TTL, evicted): a file changed
+    /// on disk is compressed again, an unchanged one hands its bytes to the entry that replaces
+    /// this one (the bytes are shared, never copied).
+    enum class gzip_t : std::uint8_t {
+        off,          // not eligible: gzip off, a type that does not compress, too small or large, a sibling
+        pending,      // eligible, not compressed yet: the first request that wants gzip does it
+        compressing,  // a request's job is running; others meanwhile get the original
+        ready,        // gzip_bytes hold it
+        useless,      // compressed once and not smaller (or unreadable): this version is sent as it is
+    };
+
     std::string key;  // root-relative path, "" = the root
     kind_t kind = kind_t::missing;
     variant files[3];  // indexed by http::content_coding: identity, gzip, br
+    gzip_t gzip = gzip_t::off;
+    std::shared_ptr<const std::string> gzip_bytes;  // set when gzip == ready
+    char gzip_etag[http::max_etag_size] = {};       // the original's tag with "-gzip"
+    std::uint8_t gzip_etag_len = 0;
+    bool gzip_counted = false;  // gzip_bytes count towards the owner's gzip_cache_budget
     clock_type::time_point loaded{};
     unsigned pins = 0;             // requests using it, and responses sending from it
     bool retired = false;          // out of the index (stale or evicted); freed at the last unpin
@@ -112,7 +133,7 @@ void redirect_with_slash(http::request_ctx& ctx) {
 // ---------------------------------------------------------------- loading (on a pool thread)
 
 /// Fills a fresh entry from the disk. run() executes on libuv's thread pool: it reads only the
-/// server's immutable settings (root_fd_, root_real_, follow_symlinks_, precompressed_) and
+/// server's immutable settings (root_fd_, root_real_, follow_symlinks_, precompressed_, gzip_*) and
 /// writes only its own entry, which no other code sees until the job is done.
 struct file_server::load_job {
     const file_server* fs;
@@ -172,6 +193,9 @@ struct file_server::load_job {
         v.present = true;
         v.size = static_cast<std::uint64_t>(st.st_size);
         v.mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec);
+        v.mtime_nsec = static_cast<std::int64_t>(st.st_mtim.tv_nsec);
+        v.ino = static_cast<std::uint64_t>(st.st_ino);
+        v.dev = static_cast<std::uint64_t>(st.st_dev);
         v.fd = fd;
         if (v.size <= file_server::small_file_max) {
             // Small: read it whole now, so a hit costs no system call and holds no descriptor.
@@ -220,7 +244,16 @@ struct file_server::load_job {
         }
         e->kind = kind_t::file;
         fill(e->files[static_cast<int>(http::content_coding::identity)], fd, st, {});
-        if (!fs->precompressed_) return;
+        if (fs->precompressed_) load_siblings(st);
+        const file_server::entry::variant& original = e->files[static_cast<int>(http::content_coding::identity)];
+        // A .gz sibling wins over compressing: it is usually smaller (made offline at -9) and costs nothing.
+        if (fs->gzip_ && !e->files[static_cast<int>(http::content_coding::gzip)].present && original.size > 0 &&
+            original.size >= fs->gzip_min_length_ && original.size <= file_server::gzip_max_size &&
+            compressor::is_compressible_type(http::mime_type_for_path(e->key)))
+            e->gzip = file_server::entry::gzip_t::pending;
+    }
+
+    void load_siblings(const struct stat& st) noexcept {
         constexpr struct {
             http::content_coding coding;
             std::string_view suffix;
@@ -244,6 +277,40 @@ struct file_server::load_job {
             }
             fill(e->files[static_cast<int>(s.coding)], sfd, sst, http::coding_name(s.coding));
         }
+    }
+};
+
+/// Compresses an entry's original on a pool thread. The entry is pinned by the request, and the
+/// original is never written after loading: the job reads it while the loop serves other
+/// requests from it (pread and sendfile do not move the file offset).
+struct file_server::gzip_job {
+    const file_server::entry::variant* original;
+    int level;
+    std::string out;
+    bool ok = false;
+
+    void run() noexcept {
+        if (original->fd < 0) {
+            ok = compressor::try_gzip_once(original->content, level, out);
+            return;
+        }
+        std::string in;
+        try {
+            in.resize(original->size);
+        } catch (...) {
+            return;
+        }
+        std::size_t got = 0;
+        while (got < in.size()) {
+            const ssize_t n = ::pread(original->fd, in.data() + got, in.size() - got, static_cast<off_t>(got));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            got += static_cast<std::size_t>(n);
+        }
+        // A file that changed size since its fstat is mid-rewrite: its next version (a new
+        // mtime, so a new entry) gets compressed instead of a torn copy of this one.
+        if (got != in.size()) return;
+        ok = compressor::try_gzip_once(in, level, out);
     }
 };
 
@@ -312,7 +379,11 @@ file_server::file_server(std::string root, const options& opts)
       follow_symlinks_(opts.follow_symlinks),
       precompressed_(opts.precompressed),
       capacity_(opts.open_file_cache_size),
-      ttl_(std::chrono::duration_cast<clock_type::duration>(opts.open_file_cache_ttl)) {
+      ttl_(std::chrono::duration_cast<clock_type::duration>(opts.open_file_cache_ttl)),
+      gzip_(opts.gzip),
+      gzip_level_(opts.gzip_level),
+      gzip_min_length_(opts.gzip_min_length),
+      gzip_budget_(opts.gzip_cache_budget) {
     root_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root_fd_ < 0) throw std::runtime_error("document root \"" + root_ + "\": open failed: " + std::strerror(errno));
     std::unique_ptr<char, decltype(&std::free)> real(::realpath(root_.c_str(), nullptr), &std::free);
@@ -358,6 +429,10 @@ void file_server::touch(entry* e) noexcept {
 
 void file_server::retire(entry* e) noexcept {
     index_.erase(std::string_view(e->key));
+    if (e->gzip_counted) {
+        gzip_bytes_ -= e->gzip_bytes->size();
+        e->gzip_counted = false;
+    }
     if (e->prev) e->prev->next = e->next;
     if (e->next) e->next->prev = e->prev;
     if (lru_head_ == e) lru_head_ = e->next;
@@ -391,6 +466,46 @@ void file_server::release_pin(void* p) noexcept {
     }
 }
 
+namespace {
+
+// The same file version: what a strong ETag promises, checked more strictly (nanoseconds and the
+// inode, so an edit within the same second or a file renamed over it is not taken for the old).
+bool is_same_version(const file_server::entry::variant& a, const file_server::entry::variant& b) noexcept {
+    return a.present && b.present && a.size == b.size && a.mtime == b.mtime && a.mtime_nsec == b.mtime_nsec &&
+           a.ino == b.ino && a.dev == b.dev;
+}
+
+// A reload of an unchanged file keeps what compressing it found: its gzip bytes (shared) or that
+// it does not shrink. Without this, every TTL would compress every hot file again.
+void inherit_gzip(file_server::entry& fresh, const file_server::entry& old) noexcept {
+    using gzip_t = file_server::entry::gzip_t;
+    if (fresh.gzip != gzip_t::pending || (old.gzip != gzip_t::ready && old.gzip != gzip_t::useless)) return;
+    if (!is_same_version(fresh.files[0], old.files[0])) return;
+    fresh.gzip = old.gzip;
+    fresh.gzip_bytes = old.gzip_bytes;
+    std::memcpy(fresh.gzip_etag, old.gzip_etag, sizeof fresh.gzip_etag);
+    fresh.gzip_etag_len = old.gzip_etag_len;
+}
+
+}  // namespace
+
+void file_server::count_gzip(entry* e) noexcept {
+    if (e->gzip != entry::gzip_t::ready || e->gzip_counted || e->retired || !e->owner) return;
+    gzip_bytes_ += e->gzip_bytes->size();
+    e->gzip_counted = true;
+    trim_gzip(e);
+}
+
+void file_server::trim_gzip(const entry* keep) noexcept {
+    // From the cold end, evict entries holding gzip bytes until the budget holds again. `keep`
+    // (just compressed) stays, even alone over a tiny budget: it is at most gzip_max_size.
+    for (entry* it = lru_tail_; it && gzip_bytes_ > gzip_budget_;) {
+        entry* warmer = it->prev;
+        if (it != keep && it->gzip_counted) retire(it);
+        it = warmer;
+    }
+}
+
 file_server::entry* file_server::insert(entry* fresh) noexcept {
     if (auto it = index_.find(std::string_view(fresh->key)); it != index_.end()) {
         entry* current = it->second;
@@ -401,6 +516,7 @@ file_server::entry* file_server::insert(entry* fresh) noexcept {
             touch(current);
             return current;
         }
+        inherit_gzip(*fresh, *current);
         retire(current);
     }
     ++fresh->pins;  // before eviction: with capacity 0 the fresh entry itself is evicted at once
@@ -413,6 +529,7 @@ file_server::entry* file_server::insert(entry* fresh) noexcept {
     }
     touch(fresh);
     while (index_.size() > capacity_ && lru_tail_) retire(lru_tail_);
+    count_gzip(fresh);
     return fresh;
 }
 
@@ -495,18 +612,71 @@ void file_server::serve(http::request_ctx& ctx, std::string_view rest) {
     if (!try_serve(ctx, rest)) answer_status(ctx, 404);
 }
 
+bool file_server::try_gzip_on_the_fly(http::request_ctx& ctx, entry* e) {
+    using gzip_t = entry::gzip_t;
+    if (e->gzip == gzip_t::ready) {
+        ++gzip_hits_;
+        return true;
+    }
+    // Compressing: another fiber's job is running; this client gets the original rather than
+    // a second job for the same bytes.
+    if (e->gzip != gzip_t::pending) return false;
+    e->gzip = gzip_t::compressing;
+    gzip_job job{&e->files[static_cast<int>(http::content_coding::identity)], gzip_level_, {}, false};
+    try {
+        // Up to gzip_max_size of deflate takes milliseconds: on the loop it would stall every
+        // connection of the worker, so it runs on the thread pool like the disk access.
+        ctx.run_blocking([&job] { job.run(); });
+    } catch (...) {  // the fiber is unwound (forced_unwind): let the next request try again
+        e->gzip = gzip_t::pending;
+        throw;
+    }
+    ++gzip_compressions_;
+    if (!job.ok) {
+        e->gzip = gzip_t::useless;
+        return false;
+    }
+    try {
+        e->gzip_bytes = std::make_shared<const std::string>(std::move(job.out));
+    } catch (const std::bad_alloc&) {
+        e->gzip = gzip_t::pending;
+        return false;
+    }
+    const entry::variant& original = e->files[static_cast<int>(http::content_coding::identity)];
+    const std::string_view etag =
+        http::format_etag(original.mtime, original.size, http::coding_name(http::content_coding::gzip), e->gzip_etag);
+    e->gzip_etag_len = static_cast<std::uint8_t>(etag.size());
+    e->gzip = gzip_t::ready;
+    count_gzip(e);  // only while indexed: a retired entry's bytes go with this response
+    return true;
+}
+
 bool file_server::answer_file(http::request_ctx& ctx, entry* e) {
+    using http::content_coding;
     using http::field;
-    const bool has_gzip = e->files[static_cast<int>(http::content_coding::gzip)].present;
-    const bool has_br = e->files[static_cast<int>(http::content_coding::br)].present;
-    http::content_coding coding = http::content_coding::identity;
-    if (has_gzip || has_br) {
-        coding = http::choose_coding(ctx.header(field::accept_encoding), has_br, has_gzip);
+    const bool has_gzip = e->files[static_cast<int>(content_coding::gzip)].present;
+    const bool has_br = e->files[static_cast<int>(content_coding::br)].present;
+    const bool gzip_on_the_fly = !has_gzip && e->gzip != entry::gzip_t::off && e->gzip != entry::gzip_t::useless;
+    const bool is_get = ctx.method() == http::method::get;
+    content_coding coding = content_coding::identity;
+    if (has_gzip || has_br || gzip_on_the_fly) {
+        coding = http::choose_coding(ctx.header(field::accept_encoding), has_br, has_gzip || gzip_on_the_fly);
         // RFC 9110 §12.5.5: the choice depended on Accept-Encoding, whichever way it went.
         ctx.add_header("Vary", "Accept-Encoding");
     }
-    const entry::variant& v = e->files[static_cast<int>(coding)];
-    const std::string_view etag = v.etag_view();
+    // The representation to send: a file on disk (original or sibling), or the gzip bytes kept
+    // in the entry. Ranges of the latter are not offered (RFC 9110 §14.2 lets a server ignore
+    // Range): a client asking for a range wants offsets into the file, so it gets the original.
+    bool from_gzip_bytes = false;
+    if (coding == content_coding::gzip && !has_gzip) {
+        const bool wants_range = is_get && !ctx.header(field::range).empty();
+        from_gzip_bytes = !wants_range && try_gzip_on_the_fly(ctx, e);
+        if (!from_gzip_bytes) coding = content_coding::identity;
+    }
+    // Gzip bytes made here stand for the original: its Last-Modified, its mtime for preconditions.
+    const entry::variant& v = e->files[static_cast<int>(from_gzip_bytes ? content_coding::identity : coding)];
+    const std::string_view etag = from_gzip_bytes ? std::string_view(e->gzip_etag, e->gzip_etag_len) : v.etag_view();
+    const std::uint64_t size = from_gzip_bytes ? e->gzip_bytes->size() : v.size;
     ctx.add_header("ETag", etag);
     ctx.add_header("Last-Modified", v.last_modified_view());
 
@@ -527,11 +697,11 @@ bool file_server::answer_file(http::request_ctx& ctx, entry* e) {
             break;
     }
 
-    ctx.add_header("Accept-Ranges", "bytes");
-    http::range_result r{http::range_kind::full, 0, v.size};
-    if (ctx.method() == http::method::get) {
+    http::range_result r{http::range_kind::full, 0, size};
+    if (!from_gzip_bytes) {
+        ctx.add_header("Accept-Ranges", "bytes");
         // RFC 9110 §14.2: GET is the only method with defined range handling.
-        if (const std::string_view range = ctx.header(field::range); !range.empty())
+        if (const std::string_view range = ctx.header(field::range); is_get && !range.empty())
             r = http::evaluate_range(range, ctx.header(field::if_range), etag, static_cast<std::time_t>(v.mtime),
                                      v.size);
     }
@@ -545,11 +715,13 @@ bool file_server::answer_file(http::request_ctx& ctx, entry* e) {
         ctx.set_status(206);
         ctx.add_header("Content-Range", http::format_content_range(r, v.size, content_range));
     }
-    if (coding != http::content_coding::identity) ctx.add_header("Content-Encoding", http::coding_name(coding));
+    if (coding != content_coding::identity) ctx.add_header("Content-Encoding", http::coding_name(coding));
     // The original's type, also for a sibling: a.css.gz is sent as text/css with Content-Encoding.
     ctx.set_content_type(http::mime_type_for_path(e->key));
     http::response& resp = ctx.response();
-    if (v.fd >= 0)
+    if (from_gzip_bytes)
+        resp.set_body_static(*e->gzip_bytes);
+    else if (v.fd >= 0)
         resp.set_body_file(v.fd, r.offset, r.length);
     else
         resp.set_body_static(

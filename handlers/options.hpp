@@ -41,6 +41,9 @@ struct options {
     bool gzip = true;
     std::size_t gzip_min_length = 1024;  // smaller bodies are sent as they are
     int gzip_level = 5;                  // zlib level 1 (fastest) .. 9 (smallest)
+    // Most gzip bytes of static files a worker's open-file cache keeps (handlers/file_server.hpp);
+    // not a config key: the default bounds 1000 entries, tests shrink it to prove the bound.
+    std::size_t gzip_cache_budget = 32 * 1024 * 1024;
 
     // ---- static files (handlers/file_server.cpp) ----
     std::string root;                         // document root; empty = ./public if it exists, else the welcome page

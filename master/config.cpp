@@ -447,7 +447,7 @@ const std::vector<setting> all_settings = {
          return {};
      }},
     {"gzip", "bool", [](const config& c) -> std::string { return show_bool(c.handlers.gzip); },
-     "gzip dynamic responses of compressible types for clients that accept it",
+     "gzip responses and static files of compressible types for clients that accept it",
      [](config& c, std::string_view v) { return set_bool(c.handlers.gzip, v); }},
     {"gzip_min_length", "size", [](const config& c) -> std::string { return show_size(c.handlers.gzip_min_length); },
      "smallest body that is gzipped",

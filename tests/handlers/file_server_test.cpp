@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -75,6 +76,7 @@ struct file_request {
     std::string target;
     std::string accept_encoding;
     std::string range;
+    std::string if_none_match;
 
     file_request() = default;
     file_request(const file_request&) = delete;
@@ -98,6 +100,8 @@ struct file_request {
         if (!accept_encoding.empty())
             (void)req.headers.try_add("Accept-Encoding", accept_encoding, http::field::accept_encoding);
         if (!range.empty()) (void)req.headers.try_add("Range", range, http::field::range);
+        if (!if_none_match.empty())
+            (void)req.headers.try_add("If-None-Match", if_none_match, http::field::if_none_match);
         ctx.bind(&req, {}, &exec);
         return files.try_serve(ctx, rest ? std::string_view(rest) : req.path);
     }
@@ -135,6 +139,36 @@ handlers::options opts_with(std::size_t cache_size = 1000, int ttl_ms = 60'000) 
     o.open_file_cache_size = cache_size;
     o.open_file_cache_ttl = handlers::millis(ttl_ms);
     return o;
+}
+
+// What a client's gunzip makes of a body (one gzip member, checked to the end).
+std::string gunzip(std::string_view in) {
+    z_stream zs{};
+    BOOST_REQUIRE_EQUAL(inflateInit2(&zs, 15 + 16), Z_OK);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    std::string out;
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        char buf[16384];
+        zs.next_out = reinterpret_cast<Bytef*>(buf);
+        zs.avail_out = sizeof buf;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        out.append(buf, sizeof buf - zs.avail_out);
+    }
+    inflateEnd(&zs);
+    BOOST_REQUIRE_MESSAGE(rc == Z_STREAM_END, "inflate: " << rc);
+    BOOST_REQUIRE_EQUAL(zs.avail_in, 0u);
+    return out;
+}
+
+// Text that compresses like a real stylesheet (repetitive, not one repeated byte): 5.5 KB.
+std::string stylesheet(const char* tag, std::size_t size = 5500) {
+    std::string css;
+    for (int i = 0; css.size() < size; ++i)
+        css += "." + std::string(tag) + std::to_string(i) + " { margin: " + std::to_string(i % 17) + "px; }\n";
+    css.resize(size);
+    return css;
 }
 
 bool fd_is_open(int fd) {
@@ -293,6 +327,185 @@ BOOST_AUTO_TEST_CASE(precompressed_sibling_and_methods) {
 
 BOOST_AUTO_TEST_CASE(a_root_that_cannot_be_opened_throws_without_serving) {
     BOOST_CHECK_THROW(handlers::file_server("/nonexistent/ff-root", opts_with()), std::runtime_error);
+}
+
+// ---------------------------------------------------------------- gzip on the fly (issue 10.7)
+
+BOOST_AUTO_TEST_CASE(issue_10_gzips_a_stylesheet_once_and_serves_the_kept_bytes) {
+    temp_tree t;
+    const std::string css = stylesheet("a");
+    t.write("page.css", css);
+    handlers::file_server files(t.root.string(), opts_with());
+    file_request x;
+    x.accept_encoding = "gzip, deflate";
+    BOOST_TEST(x.run(files, "/page.css"));
+    BOOST_TEST(x.status() == 200u);
+    BOOST_TEST(x.header("Content-Encoding") == "gzip");
+    BOOST_TEST(x.header("Vary") == "Accept-Encoding");
+    BOOST_TEST(x.resp().content_type() == "text/css; charset=utf-8");
+    BOOST_TEST(x.header("Accept-Ranges").empty());  // no ranges of a coding made here
+    const std::string gz = x.body();
+    BOOST_TEST(gz.size() < css.size() / 3);
+    BOOST_TEST(gunzip(gz) == css);
+    const std::string gz_etag = x.header("ETag");
+    BOOST_TEST(gz_etag.ends_with("-gzip\""));
+    BOOST_TEST(x.exec.jobs == 2);  // the load, then the compression
+    BOOST_TEST(files.gzip_compressions() == 1u);
+    BOOST_TEST(files.gzip_cached_bytes() == gz.size());
+
+    // Served many: the same bytes from the entry, no job.
+    for (int i = 0; i < 3; ++i) {
+        BOOST_TEST(x.run(files, "/page.css"));
+        BOOST_TEST(x.body() == gz);
+        BOOST_TEST(x.header("ETag") == gz_etag);
+    }
+    BOOST_TEST(x.exec.jobs == 2);
+    BOOST_TEST(files.gzip_compressions() == 1u);
+    BOOST_TEST(files.gzip_hits() == 3u);
+    // HEAD: the gzip representation's headers and length.
+    BOOST_TEST(x.run(files, "/page.css", http::method::head));
+    BOOST_TEST(x.header("Content-Encoding") == "gzip");
+    BOOST_TEST(x.resp().body().size() == gz.size());
+
+    // Identity: the original, its own strong tag, still Vary.
+    x.accept_encoding.clear();
+    BOOST_TEST(x.run(files, "/page.css"));
+    BOOST_TEST(x.body() == css);
+    BOOST_TEST(x.header("Content-Encoding").empty());
+    BOOST_TEST(x.header("Vary") == "Accept-Encoding");
+    const std::string plain_etag = x.header("ETag");
+    BOOST_TEST(plain_etag != gz_etag);
+    BOOST_TEST(gz_etag == plain_etag.substr(0, plain_etag.size() - 1) + "-gzip\"");
+}
+
+BOOST_AUTO_TEST_CASE(issue_10_each_coding_revalidates_with_its_own_etag) {
+    temp_tree t;
+    t.write("page.css", stylesheet("b"));
+    handlers::file_server files(t.root.string(), opts_with());
+    file_request x;
+    BOOST_TEST(x.run(files, "/page.css"));
+    const std::string plain_etag = x.header("ETag");
+    x.accept_encoding = "gzip";
+    BOOST_TEST(x.run(files, "/page.css"));
+    const std::string gz_etag = x.header("ETag");
+
+    x.if_none_match = gz_etag;
+    BOOST_TEST(x.run(files, "/page.css"));
+    BOOST_TEST(x.status() == 304u);
+    BOOST_TEST(x.header("ETag") == gz_etag);
+    BOOST_TEST(x.header("Vary") == "Accept-Encoding");
+    // The identity tag does not validate the gzip representation, and vice versa.
+    x.if_none_match = plain_etag;
+    BOOST_TEST(x.run(files, "/page.css"));
+    BOOST_TEST(x.status() == 200u);
+    BOOST_TEST(x.header("Content-Encoding") == "gzip");
+    x.accept_encoding.clear();
+    BOOST_TEST(x.run(files, "/page.css"));
+    BOOST_TEST(x.status() == 304u);
+    x.if_none_match = gz_etag;
+    BOOST_TEST(x.run(files, "/page.css"));
+    BOOST_TEST(x.status() == 200u);
+    BOOST_TEST(x.header("Content-Encoding").empty());
+}
+
+BOOST_AUTO_TEST_CASE(issue_10_reloads_keep_the_bytes_of_an_unchanged_file_and_recompress_a_changed_one) {
+    temp_tree t;
+    const std::string v1 = stylesheet("c");
+    t.write("page.css", v1);
+    handlers::file_server files(t.root.string(), opts_with(1000, 0));  // TTL 0: every request reloads
+    file_request x;
+    x.accept_encoding = "gzip";
+    BOOST_TEST(x.run(files, "/page.css"));
+    const std::string gz1 = x.body();
+    const std::string etag1 = x.header("ETag");
+    BOOST_TEST(x.run(files, "/page.css"));
+    BOOST_TEST(x.body() == gz1);
+    BOOST_TEST(files.gzip_compressions() == 1u);  // reloaded, same version: bytes handed over
+    BOOST_TEST(files.gzip_cached_bytes() == gz1.size());
+
+    // Same size, another mtime: a new version, compressed again.
+    const std::string v2 = stylesheet("C");
+    BOOST_REQUIRE_EQUAL(v2.size(), v1.size());
+    t.write("page.css", v2);
+    fs::last_write_time(t.root / "page.css", fs::last_write_time(t.root / "page.css") + std::chrono::seconds(5));
+    BOOST_TEST(x.run(files, "/page.css"));
+    BOOST_TEST(files.gzip_compressions() == 2u);
+    BOOST_TEST(gunzip(x.body()) == v2);
+    BOOST_TEST(x.header("ETag") != etag1);
+    BOOST_TEST(files.gzip_cached_bytes() == x.body().size());  // the old bytes left with the old entry
+}
+
+BOOST_AUTO_TEST_CASE(issue_10_what_is_not_gzipped_on_the_fly) {
+    temp_tree t;
+    t.write("tiny.css", "a { b: c }\n");           // below gzip_min_length
+    t.write("photo.png", std::string(8000, 'p'));  // compresses, but not a text type
+    t.write("huge.txt", std::string(handlers::file_server::gzip_max_size + 1, 'h'));
+    t.write("page.css", stylesheet("d"));
+    handlers::file_server files(t.root.string(), opts_with());
+    file_request x;
+    x.accept_encoding = "gzip";
+    for (const char* name : {"/tiny.css", "/photo.png", "/huge.txt"}) {
+        BOOST_TEST_CONTEXT(name) {
+            BOOST_TEST(x.run(files, name));
+            BOOST_TEST(x.header("Content-Encoding").empty());
+            BOOST_TEST(x.header("Vary").empty());  // nothing varies
+        }
+    }
+    // Refused codings: q=0, identity only, no field.
+    for (const char* ae : {"gzip;q=0", "identity", "br"}) {
+        BOOST_TEST_CONTEXT(ae) {
+            x.accept_encoding = ae;
+            BOOST_TEST(x.run(files, "/page.css"));
+            BOOST_TEST(x.header("Content-Encoding").empty());
+            BOOST_TEST(x.header("Vary") == "Accept-Encoding");
+        }
+    }
+    // A range is a range of the original, with the original's validators.
+    x.accept_encoding = "gzip";
+    x.range = "bytes=0-9";
+    BOOST_TEST(x.run(files, "/page.css"));
+    BOOST_TEST(x.status() == 206u);
+    BOOST_TEST(x.header("Content-Encoding").empty());
+    BOOST_TEST(x.body() == stylesheet("d").substr(0, 10));
+    BOOST_TEST(files.gzip_compressions() == 0u);
+    // The .gz sibling is preferred over compressing; gzip off compresses nothing.
+    x.range.clear();
+    BOOST_TEST(x.run(files, "/style.css"));
+    BOOST_TEST(x.body() == "gzipped bytes");
+    BOOST_TEST(files.gzip_compressions() == 0u);
+    handlers::options off = opts_with();
+    off.gzip = false;
+    handlers::file_server plain(t.root.string(), off);
+    BOOST_TEST(x.run(plain, "/page.css"));
+    BOOST_TEST(x.header("Content-Encoding").empty());
+    BOOST_TEST(x.header("Vary").empty());
+}
+
+BOOST_AUTO_TEST_CASE(issue_10_gzip_bytes_are_counted_against_the_budget) {
+    temp_tree t;
+    handlers::options o = opts_with();
+    o.gzip_cache_budget = 1;  // smaller than any one file: only the latest keeps its bytes
+    handlers::file_server files(t.root.string(), o);
+    for (const char* n : {"a", "b", "c"}) t.write(std::string(n) + ".css", stylesheet(n, 20'000));
+    file_request x;
+    x.accept_encoding = "gzip";
+    BOOST_TEST(x.run(files, "/a.css"));
+    const std::size_t a_size = x.body().size();
+    BOOST_TEST(files.gzip_cached_bytes() == a_size);
+    BOOST_TEST(x.run(files, "/b.css"));  // a.css holds gzip bytes at the cold end: evicted
+    BOOST_TEST(gunzip(x.body()) == stylesheet("b", 20'000));
+    BOOST_TEST(files.gzip_cached_bytes() == x.body().size());
+    BOOST_TEST(files.cached() == 1u);
+    BOOST_TEST(x.run(files, "/a.css"));  // compressed again
+    BOOST_TEST(files.gzip_compressions() == 3u);
+    BOOST_TEST(gunzip(x.body()) == stylesheet("a", 20'000));
+    x.ctx.reset();
+    // An entry evicted by count takes its bytes out of the account too.
+    handlers::file_server one(t.root.string(), opts_with(1));
+    BOOST_TEST(x.run(one, "/c.css"));
+    BOOST_TEST(one.gzip_cached_bytes() > 0u);
+    BOOST_TEST(x.run(one, "/small.txt"));
+    BOOST_TEST(one.gzip_cached_bytes() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
