@@ -515,10 +515,13 @@ class Options(unittest.TestCase):
                 # follow_symlinks on: the link out of root is followed.
                 self.assertEqual(fetch(srv.port, "/escape.txt").body, b"TOP SECRET\n")
                 self.assertEqual(fetch(srv.port, "/escape-dir/secret.txt").status, 200)
-                # precompressed off: no sibling, no Vary.
+                # precompressed off: the sibling is not sent; gzip (on) compresses the original.
                 r = fetch(srv.port, "/style.css", [("Accept-Encoding", "gzip")])
-                self.assertIsNone(r.header("Content-Encoding"))
-                self.assertIsNone(r.header("Vary"))
+                self.assertEqual(r.header("Content-Encoding"), "gzip")
+                self.assertNotEqual(r.body, tree.gz)
+                self.assertEqual(gzip.decompress(r.body), tree.files["style.css"])
+                self.assertTrue(r.has_token("Vary", "Accept-Encoding"))
+                self.assertIsNone(fetch(srv.port, "/hello.txt", [("Accept-Encoding", "gzip")]).header("Vary"))
                 # A cache of 2 entries under a rotation of 5 files: every answer still right.
                 names = ["hello.txt", "big.bin", "medium.bin", "style.css", "app.js"]
                 for _ in range(3):
