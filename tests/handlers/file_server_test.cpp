@@ -508,4 +508,67 @@ BOOST_AUTO_TEST_CASE(issue_10_gzip_bytes_are_counted_against_the_budget) {
     BOOST_TEST(one.gzip_cached_bytes() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(issue_10_gzip_on_the_fly_beside_a_br_sibling) {
+    temp_tree t;
+    const std::string js = stylesheet("e");
+    t.write("app.js", js);
+    t.write("app.js.br", "brotli bytes");
+    handlers::file_server files(t.root.string(), opts_with());
+    file_request x;
+    x.accept_encoding = "br, gzip";
+    BOOST_TEST(x.run(files, "/app.js"));
+    BOOST_TEST(x.body() == "brotli bytes");
+    x.accept_encoding = "gzip";
+    BOOST_TEST(x.run(files, "/app.js"));
+    BOOST_TEST(x.header("Content-Encoding") == "gzip");
+    BOOST_TEST(gunzip(x.body()) == js);
+    x.accept_encoding = "br;q=0.5, gzip";
+    BOOST_TEST(x.run(files, "/app.js"));
+    BOOST_TEST(x.header("Content-Encoding") == "gzip");
+    BOOST_TEST(files.gzip_compressions() == 1u);
+}
+
+// While one request's compression job runs, the fiber is suspended and others are served: they
+// get the original (no second job for the same bytes) and are told the answer varies.
+BOOST_AUTO_TEST_CASE(issue_10_requests_during_the_compression_get_the_original) {
+    temp_tree t;
+    const std::string css = stylesheet("f");
+    t.write("page.css", css);
+    handlers::file_server files(t.root.string(), opts_with());
+    struct interleaving_executor final : http::executor {
+        handlers::file_server* files = nullptr;
+        file_request* other = nullptr;
+        int jobs = 0;
+        void sleep(std::chrono::milliseconds) override {}
+        void run_blocking(void (*fn)(void*), void* arg) override {
+            if (++jobs == 2) {  // the compression: another fiber's request arrives meanwhile
+                BOOST_TEST(other->run(*files, "/page.css"));
+            }
+            fn(arg);
+        }
+    };
+    file_request other;
+    other.accept_encoding = "gzip";
+    interleaving_executor exec;
+    exec.files = &files;
+    exec.other = &other;
+    http::request req;
+    req.method = http::method::get;
+    req.method_name = "GET";
+    req.target = req.path = "/page.css";
+    (void)req.headers.try_add("Accept-Encoding", "gzip", http::field::accept_encoding);
+    http::request_ctx ctx;
+    ctx.bind(&req, {}, &exec);
+    BOOST_TEST(files.try_serve(ctx, "/page.css"));
+    BOOST_TEST(gunzip(ctx.response().body()) == css);
+    BOOST_TEST(other.status() == 200u);
+    BOOST_TEST(other.header("Content-Encoding").empty());
+    BOOST_TEST(other.header("Vary") == "Accept-Encoding");
+    BOOST_TEST(other.body() == css);
+    BOOST_TEST(files.gzip_compressions() == 1u);
+    ctx.reset();
+    BOOST_TEST(other.run(files, "/page.css"));  // done now: the kept bytes
+    BOOST_TEST(other.header("Content-Encoding") == "gzip");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
