@@ -1,7 +1,8 @@
 #pragma once
 // Static files from a document root (worker): safe path resolution (http/static_file.hpp),
 // a per-worker cache of open files and metadata with a TTL, conditional and range requests,
-// precompressed siblings, index.html and optional directory listings. Disk access runs on
+// precompressed siblings, gzip made on the fly and kept in the cache, index.html and optional
+// directory listings. Disk access runs on
 // libuv's thread pool (ctx.run_blocking); a cache hit makes no system call.
 
 #include <chrono>
