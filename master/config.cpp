@@ -293,6 +293,25 @@ const std::vector<setting> all_settings = {
     {"reload_timeout", "duration", [](const config& c) -> std::string { return show_duration(c.reload_timeout); },
      "a new generation must be ready within this, else the reload rolls back",
      [](config& c, std::string_view v) { return set_duration(c.reload_timeout, v); }},
+    {"max_requests", "count", [](const config& c) -> std::string { return std::to_string(c.max_requests); },
+     "requests one worker process serves, then a replacement starts and, once it is ready, the old one "
+     "drains (gunicorn's max_requests); 0 = never",
+     [](config& c, std::string_view v) { return set_count(c.max_requests, v, 0, ~0ull); }},
+    {"max_requests_jitter", "count",
+     [](const config& c) -> std::string { return std::to_string(c.max_requests_jitter); },
+     "each worker process's max_requests is drawn from [max_requests, max_requests + this], so workers "
+     "do not recycle all at once",
+     [](config& c, std::string_view v) { return set_count(c.max_requests_jitter, v, 0, 1ull << 40); }},
+    {"max_worker_memory", "size",
+     [](const config& c) -> std::string { return c.max_worker_memory == 0 ? "0" : show_size(c.max_worker_memory); },
+     "resident memory (RSS) of one worker process, then it is recycled like max_requests; 0 = no limit",
+     [](config& c, std::string_view v) { return set_size(c.max_worker_memory, v, 0, 1ull << 50); }},
+    {"max_worker_age", "duration",
+     [](const config& c) -> std::string {
+         return c.max_worker_age.count() == 0 ? std::string("0") : show_duration(c.max_worker_age);
+     },
+     "age of one worker process, then it is recycled like max_requests; 0 = no limit",
+     [](config& c, std::string_view v) { return set_duration(c.max_worker_age, v); }},
     {"concurrency", "count", [](const config& c) -> std::string { return std::to_string(c.worker.concurrency); },
      "fibers per worker at most; a request that finds none gets 503",
      [](config& c, std::string_view v) { return set_count(c.worker.concurrency, v, 1, 1u << 24); }},

@@ -30,8 +30,13 @@ struct config {
     worker::millis shutdown_timeout{30'000};  // graceful shutdown/drain deadline
     worker::millis worker_timeout{30'000};    // heartbeat stall before SIGKILL
     worker::millis reload_timeout{30'000};    // new generation must be ready within this
-    worker::options worker;                   // per-worker settings of the runtime
-    handlers::options handlers;               // per-worker settings of the features (routes, files, gzip, log)
+    // Worker recycling (master/recycling.cpp); 0 = off for each.
+    std::uint64_t max_requests = 0;         // requests one worker process serves, then it is replaced
+    std::uint64_t max_requests_jitter = 0;  // per process, a random limit in [max_requests, + this]
+    std::uint64_t max_worker_memory = 0;    // resident bytes (RSS) of one worker, then it is replaced
+    worker::millis max_worker_age{0};       // age of one worker process, then it is replaced
+    worker::options worker;                 // per-worker settings of the runtime
+    handlers::options handlers;             // per-worker settings of the features (routes, files, gzip, log)
 
     std::string source;  // the file it was read from, for messages and reloads; empty = none
 };

@@ -11,12 +11,14 @@
 #include "master/config.hpp"
 #include "master/fastfork.hpp"
 #include "master/master.hpp"
+#include "master/preflight.hpp"
 
 namespace {
 
 constexpr const char* usage_text =
     "  -c, --config FILE     read settings from a JSON file (flags override it)\n"
-    "  --check-config        validate the configuration and exit (0 valid, 1 not)\n"
+    "  --check-config        validate the configuration and the log files it names, and exit (0 valid,\n"
+    "                        1 not); creates no file and binds no socket\n"
     "  --single-process      serve in this process, without a master (like nginx master_process off)\n"
     "  --KEY VALUE           any config key, dashes for underscores: --listen 127.0.0.1:8080,\n"
     "                        --workers 4, --concurrency 1000, --header-timeout 5s ...\n"
@@ -112,6 +114,11 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (check_only) {
+        // Files too, but nothing that has side effects: no file is created, no socket is bound.
+        if (auto err = master::check_files(cfg)) {
+            std::fprintf(stderr, "fastfork: %s\n", err->message.c_str());
+            return 1;
+        }
         std::printf("fastfork: the configuration%s%s is valid\n", config_path.empty() ? "" : " in ",
                     config_path.c_str());
         return 0;

@@ -23,6 +23,8 @@ constexpr std::uint64_t tick_ms = 50;
 constexpr std::uint64_t crash_window_ms = 10'000;  // exits within this window count as a crash loop
 constexpr std::uint64_t max_backoff_ms = 5'000;
 
+}  // namespace
+
 std::string describe_status(int status) {
     char buf[64];
     if (WIFEXITED(status))
@@ -34,8 +36,6 @@ std::string describe_status(int status) {
         std::snprintf(buf, sizeof buf, "status 0x%x", status);
     return buf;
 }
-
-}  // namespace
 
 master_process::master_process(config cfg, overrides flags, Handler handler, worker_init init)
     : cfg_(std::move(cfg)), flags_(std::move(flags)), handler_(std::move(handler)), init_(std::move(init)) {}
@@ -71,6 +71,7 @@ bool master_process::start_worker(unsigned index, std::uint64_t generation, cons
     req.generation = generation;
     req.listen_fds = sockets_.fds_for(cfg.listen, index);
     req.slot = &ws;
+    req.note = &segment_.get()->slot_notes[*slot];
     req.cfg = &cfg;
     req.handler = &handler_;
     req.init = &init_;
@@ -282,7 +283,10 @@ void master_process::tick() noexcept {
             start_worker(i, generation_, cfg_);
         }
     }
-    if (reload_.active) progress_reload(now);
+    if (reload_.active)
+        progress_reload(now);
+    else if (!starting_)
+        progress_recycling(now);
     watchdog_.check_heartbeats(now, procs_, static_cast<std::uint64_t>(cfg_.worker_timeout.count()));
     watchdog_.update_status(now, procs_, segment_.get()->header, worker_count_, generation_);
 }
@@ -304,9 +308,14 @@ void master_process::reap_children() noexcept {
 
 void master_process::on_worker_exit(worker_proc w, int status) noexcept {
     auto& header = segment_.get()->header;
+    // Why it could not start, in its own words (its stats slot's note): "exit status 3" alone
+    // tells the operator nothing.
+    const std::string reason = procs_.note(w.slot);
     procs_.slot(w).state.store(static_cast<std::uint32_t>(shm::worker_state::exited));
     procs_.release_slot(w.slot);
     const bool fatal = WIFEXITED(status) && WEXITSTATUS(status) == worker_fatal_exit;
+    const std::string status_text = describe_status(status) + (reason.empty() ? "" : ": " + reason);
+    if (!stopping_ && on_recycle_exit(w, status, reason)) return;
     if (w.stopping || stopping_) {
         FF_LOG_INFO("worker %u (pid %d) exited: %s", w.index, static_cast<int>(w.pid), describe_status(status).c_str());
         if (stopping_ && procs_.empty()) uv_stop(&loop_);
@@ -315,14 +324,14 @@ void master_process::on_worker_exit(worker_proc w, int status) noexcept {
     const std::uint64_t now = monotonic_ms();
     if (starting_ && fatal) {
         FF_LOG_ALERT("worker %u (pid %d) cannot start (%s): shutting down", w.index, static_cast<int>(w.pid),
-                     describe_status(status).c_str());
+                     status_text.c_str());
         exit_code_ = 1;
         begin_shutdown(false);
         return;
     }
     if (reload_.active && w.generation == reload_.generation) {
         rollback_reload("worker " + std::to_string(w.index) + " of the new generation exited before it was ready (" +
-                        describe_status(status) + ")");
+                        status_text + ")");
         return;
     }
     if (w.generation != generation_ || w.index >= worker_count_) {
@@ -347,7 +356,7 @@ void master_process::on_worker_exit(worker_proc w, int status) noexcept {
             std::min<std::uint64_t>(max_backoff_ms, 100ull << std::min<std::size_t>(st.recent_exits.size() - 2, 10));
     }
     FF_LOG_ERROR("worker %u (pid %d) exited unexpectedly: %s; restart %llu %s", w.index, static_cast<int>(w.pid),
-                 describe_status(status).c_str(), static_cast<unsigned long long>(st.restarts),
+                 status_text.c_str(), static_cast<unsigned long long>(st.restarts),
                  delay == 0 ? "now" : ("in " + std::to_string(delay) + " ms").c_str());
     if (delay == 0)
         start_worker(w.index, generation_, cfg_);

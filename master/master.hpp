@@ -17,6 +17,7 @@
 #include "master/fastfork.hpp"
 #include "master/listen_sockets.hpp"
 #include "master/process_table.hpp"
+#include "master/recycle_state.hpp"
 #include "master/reload_state.hpp"
 #include "master/sd_notify.hpp"
 #include "master/spawn.hpp"
@@ -24,6 +25,9 @@
 #include "shm/segment.hpp"
 
 namespace fastfork::master {
+
+/// A wait status as the log shows it: "exit status 3", "signal 9 (Killed)".
+[[nodiscard]] std::string describe_status(int status);
 
 class master_process {
 public:
@@ -56,6 +60,11 @@ private:
     void rollback_reload(const std::string& why) noexcept;
     void record_reload(bool ok, const std::string& message) noexcept;
     void begin_shutdown(bool graceful) noexcept;
+    // Worker recycling (master/recycling.cpp).
+    void progress_recycling(std::uint64_t now) noexcept;
+    [[nodiscard]] bool is_recycle_due(worker_proc& w, std::uint64_t now, bool check_memory) noexcept;
+    /// Handles the exit of a worker that a recycle in progress involves; false: not one of those.
+    [[nodiscard]] bool on_recycle_exit(const worker_proc& w, int status, const std::string& reason) noexcept;
     void signal_generation(std::uint64_t generation, int sig, bool exact) noexcept;
     void add_worker() noexcept;
     void remove_worker() noexcept;
@@ -81,6 +90,7 @@ private:
     process_table procs_;
     std::vector<index_state> indexes_;
     reload_state reload_;
+    recycle_state recycle_;
     bool reload_again_ = false;
     bool starting_ = true;  // the first generation is not ready yet
     bool stopping_ = false;

@@ -3,12 +3,12 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 
 #include "shm/fold.hpp"
 
 namespace fastfork::master {
-
 
 void process_table::attach(shm::segment_layout* layout) noexcept {
     layout_ = layout;
@@ -20,7 +20,13 @@ std::optional<unsigned> process_table::take_slot() noexcept {
     if (free_slots_.empty()) return std::nullopt;
     unsigned s = free_slots_.back();
     free_slots_.pop_back();
+    layout_->slot_notes[s].text[0] = '\0';
     return s;
+}
+
+std::string process_table::note(unsigned slot) const {
+    const char* text = layout_->slot_notes[slot].text;
+    return std::string(text, ::strnlen(text, sizeof layout_->slot_notes[slot].text));
 }
 
 void process_table::release_slot(unsigned slot) noexcept {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "shm/layout.hpp"
@@ -22,6 +23,7 @@ struct worker_proc {
     bool stopping = false;  // we told it to stop: its exit is expected
     bool ready = false;
     std::uint64_t started_ms = 0;
+    std::uint64_t request_limit = 0;  // this process's max_requests (+ jitter), drawn once; 0 = not yet
 };
 
 class process_table {
@@ -29,7 +31,7 @@ public:
     /// Starts using the slots of `layout` (all free); it must outlive the table's use.
     void attach(shm::segment_layout* layout) noexcept;
 
-    /// A free stats slot, or nullopt when every slot is in use.
+    /// A free stats slot (its note cleared), or nullopt when every slot is in use.
     [[nodiscard]] std::optional<unsigned> take_slot() noexcept;
     /// Gives back a slot that was taken but never held a process.
     void return_slot(unsigned slot) noexcept { free_slots_.push_back(slot); }
@@ -49,6 +51,9 @@ public:
     [[nodiscard]] bool empty() const noexcept { return workers_.empty(); }
     [[nodiscard]] std::size_t size() const noexcept { return workers_.size(); }
     [[nodiscard]] shm::worker_slot& slot(const worker_proc& w) noexcept { return layout_->slots[w.slot]; }
+    /// What the process of `slot` wrote as its reason for not starting (empty if nothing). Read it
+    /// only once that process has been reaped: the note has no lock, its writer must be gone.
+    [[nodiscard]] std::string note(unsigned slot) const;
 
 private:
     shm::segment_layout* layout_ = nullptr;

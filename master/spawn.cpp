@@ -14,6 +14,8 @@
 #include <string>
 
 #include "handlers/features.hpp"
+#include "shm/text.hpp"
+#include "worker/backtrace.hpp"
 #include "worker/log.hpp"
 #include "worker/server.hpp"
 
@@ -57,6 +59,12 @@ std::vector<open_fd> snapshot_fds() {
     return out;
 }
 
+// The reason a worker cannot start, for the master to report (its reload message, its log):
+// the worker logs it too, but an operator running `fastforkctl reload` reads only the message.
+void leave_note(const spawn_request& req, const std::string& why) noexcept {
+    if (req.note) shm::copy_text(req.note->text, sizeof req.note->text, why);
+}
+
 [[noreturn]] void run_child(const spawn_request& req, const std::vector<open_fd>& inherited) noexcept {
     // 1. Default dispositions before anything can unblock a signal: the master's handlers
     //    (libuv's) must never run here.
@@ -82,6 +90,7 @@ std::vector<open_fd> snapshot_fds() {
             FF_LOG_ALERT("worker %u cannot drop privileges to uid %u gid %u: %s", req.index,
                          static_cast<unsigned>(req.identity->uid), static_cast<unsigned>(req.identity->gid),
                          why.c_str());
+            leave_note(req, "cannot drop privileges to uid " + std::to_string(req.identity->uid) + ": " + why);
             ::_exit(worker_fatal_exit);
         }
     }
@@ -98,7 +107,9 @@ std::vector<open_fd> snapshot_fds() {
     char tag[32];
     std::snprintf(tag, sizeof tag, "worker %u", req.index);
     worker::set_log_tag(tag);
-    apply_log_level(*req.cfg);  // a reload's generation may log at another level than the master so far
+    apply_log_level(*req.cfg);
+    worker::install_backtrace_handler();  // the watchdog asks for it before it kills a stuck worker  // a reload's
+                                          // generation may log at another level than the master so far
 
     shm::worker_slot& slot = *req.slot;
     slot.heartbeat_ms.store(monotonic_ms(), std::memory_order_relaxed);
@@ -139,11 +150,14 @@ std::vector<open_fd> snapshot_fds() {
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         worker::exit_reason why = srv.run(/*ignore_sigint=*/true);
         code = why == worker::exit_reason::error ? worker_fatal_exit : 0;
+        if (code != 0) leave_note(req, "its listeners could not start (see the error log)");
     } catch (const std::exception& e) {
         FF_LOG_ALERT("worker cannot start: %s", e.what());
+        leave_note(req, e.what());
         code = worker_fatal_exit;
     } catch (...) {
         FF_LOG_ALERT("worker cannot start: unknown exception");
+        leave_note(req, "unknown exception");
         code = worker_fatal_exit;
     }
     // _exit: the master's objects copied into this process must not run their destructors.

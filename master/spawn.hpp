@@ -30,6 +30,7 @@ struct spawn_request {
     std::uint64_t generation = 0;
     std::vector<int> listen_fds;       // this slot's sockets, one per listen address
     shm::worker_slot* slot = nullptr;  // its stats slot (already reset by the caller)
+    shm::slot_note* note = nullptr;    // the slot's note: why the worker could not start, if it cannot
     const config* cfg = nullptr;
     const Handler* handler = nullptr;
     const worker_init* init = nullptr;

@@ -5,22 +5,47 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "worker/backtrace.hpp"
 #include "worker/log.hpp"
 
 namespace fastfork::master {
 
 void watchdog::check_heartbeats(std::uint64_t now, process_table& procs, std::uint64_t limit) noexcept {
+    // Forget the workers that exited (or were told to stop) since they were asked.
+    pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
+                                  [&procs](const pending_kill& p) {
+                                      const auto& ws = procs.workers();
+                                      return std::none_of(ws.begin(), ws.end(), [&p](const worker_proc& w) {
+                                          return w.pid == p.pid && !w.stopping;
+                                      });
+                                  }),
+                   pending_.end());
     for (auto& w : procs.workers()) {
         if (w.stopping) continue;
-        std::uint64_t beat = procs.slot(w).heartbeat_ms.load(std::memory_order_relaxed);
-        if (now > beat && now - beat > limit) {
-            // A handler stuck in a loop blocks the worker's loop and its heartbeat: like
-            // gunicorn's timeout, kill it; the reaper replaces it.
-            FF_LOG_ERROR("worker %u (pid %d) missed its heartbeat for %llu ms: killing it", w.index,
-                         static_cast<int>(w.pid), static_cast<unsigned long long>(now - beat));
+        auto pending =
+            std::find_if(pending_.begin(), pending_.end(), [&w](const pending_kill& p) { return p.pid == w.pid; });
+        if (pending != pending_.end()) {
+            if (now < pending->at_ms) continue;
+            pending_.erase(pending);
+            FF_LOG_ERROR("worker %u (pid %d): killing it (its stack, if it could write one, is in the error log)",
+                         w.index, static_cast<int>(w.pid));
             ::kill(w.pid, SIGKILL);
             w.ready = false;
             procs.slot(w).heartbeat_ms.store(now, std::memory_order_relaxed);
+            continue;
+        }
+        std::uint64_t beat = procs.slot(w).heartbeat_ms.load(std::memory_order_relaxed);
+        if (now > beat && now - beat > limit) {
+            // A handler stuck in a loop blocks the worker's loop and its heartbeat: like
+            // gunicorn's timeout, kill it; the reaper replaces it. First it tells where it is
+            // stuck: the signal's handler writes the running fiber's stack and request.
+            FF_LOG_ERROR(
+                "worker %u (pid %d) missed its heartbeat for %llu ms: asking for its stack, killing it in "
+                "%llu ms",
+                w.index, static_cast<int>(w.pid), static_cast<unsigned long long>(now - beat),
+                static_cast<unsigned long long>(backtrace_grace_ms));
+            ::kill(w.pid, worker::backtrace_signal());
+            pending_.push_back({w.pid, now + backtrace_grace_ms});
         }
     }
     // systemd's watchdog is fed only while every worker's heartbeat is fresh.

@@ -13,8 +13,9 @@
 namespace fastfork::shm {
 
 inline constexpr std::uint64_t segment_magic = 0x4b524f4654534146ull;  // "FASTFORK" little-endian
-// 2: latency histograms, status and parse-error kinds; 3: retired counters per worker index.
-inline constexpr std::uint32_t layout_version = 3;
+// 2: latency histograms, status and parse-error kinds; 3: retired counters per worker index;
+// 4: recycles by reason, and each slot's note (why its process could not start).
+inline constexpr std::uint32_t layout_version = 4;
 /// Process slots: enough for the largest worker count twice over (old and new generation live
 /// side by side during a reload), plus headroom for SIGTTIN.
 inline constexpr std::size_t slot_capacity = 256;
@@ -83,6 +84,35 @@ struct alignas(128) segment_header {
     alignas(128) latency_histogram retired_latency;  // folded like `retired`, under fold_seq
 };
 
+/// Why the master replaced a healthy worker process (max_requests, max_worker_memory,
+/// max_worker_age): the label of `recycles` in every renderer.
+enum class recycle_reason : std::uint32_t { requests = 0, memory = 1, age = 2 };
+inline constexpr std::size_t recycle_reason_count = 3;
+
+[[nodiscard]] constexpr const char* to_string(recycle_reason r) noexcept {
+    switch (r) {
+        case recycle_reason::requests:
+            return "requests";
+        case recycle_reason::memory:
+            return "memory";
+        case recycle_reason::age:
+            return "age";
+    }
+    return "unknown";
+}
+
+/// Events only the master counts (layout 4); written by the master alone.
+struct alignas(128) master_events {
+    std::atomic<std::uint64_t> recycles[recycle_reason_count];  // by recycle_reason
+};
+
+/// A worker process's last words (layout 4): the reason it could not start, written by that
+/// process right before it exits, read by the master once it has reaped it (so never while
+/// written), and cleared when the slot is taken again.
+struct slot_note {
+    char text[message_capacity];  // NUL-terminated UTF-8 (shm::copy_text)
+};
+
 /// The folded counters of one worker index's exited processes (gauges excluded), so the
 /// `worker="<index>"` series continues across that index's processes (issue 10.2).
 struct alignas(128) retired_index {
@@ -95,6 +125,8 @@ struct segment_layout {
     // After the slots so that header and slot offsets stay those of layout 2; written by the
     // master under header.fold_seq, like header.retired (which stays their sum, for totals).
     retired_index retired_by_index[index_capacity];
+    master_events events;                 // layout 4
+    slot_note slot_notes[slot_capacity];  // layout 4: slot_notes[i] belongs to slots[i]
 };
 
 static_assert(sizeof(worker_slot) % 128 == 0);

@@ -244,6 +244,9 @@ std::string render_status(const snapshot& s) {
                 static_cast<unsigned long long>(s.last_reload.count), s.last_reload.ok == 1 ? "ok" : "FAILED",
                 s.last_reload.message.c_str(), static_cast<unsigned long long>(s.reloads_ok),
                 static_cast<unsigned long long>(s.reloads_failed));
+    appendf(out, "recycled workers: %llu by max_requests, %llu by max_worker_memory, %llu by max_worker_age\n",
+            static_cast<unsigned long long>(s.recycles[0]), static_cast<unsigned long long>(s.recycles[1]),
+            static_cast<unsigned long long>(s.recycles[2]));
     appendf(out, "%-6s %8s %-9s %5s %10s %9s\n", "WORKER", "PID", "STATE", "GEN", "HEARTBEAT", "RESTARTS");
     for (const auto& w : s.workers) {
         char beat[32];
@@ -270,6 +273,10 @@ std::string render_json(const snapshot& s) {
     j["restarts"] = s.restarts;
     j["reloads_ok"] = s.reloads_ok;
     j["reloads_failed"] = s.reloads_failed;
+    json recycles;
+    for (std::size_t r = 0; r < recycle_reason_count; ++r)
+        recycles[to_string(static_cast<recycle_reason>(r))] = s.recycles[r];
+    j["recycles"] = std::move(recycles);
     json reload;
     reload["count"] = s.last_reload.count;
     if (s.last_reload.ok < 0)
@@ -335,6 +342,11 @@ std::string render_prometheus(const snapshot& s) {
     prom_header(out, "fastfork_reloads_total", "counter", "Reloads (SIGHUP), by result.");
     appendf(out, "fastfork_reloads_total{result=\"ok\"} %llu\nfastfork_reloads_total{result=\"failed\"} %llu\n",
             static_cast<unsigned long long>(s.reloads_ok), static_cast<unsigned long long>(s.reloads_failed));
+    prom_header(out, "fastfork_recycles_total", "counter",
+                "Healthy workers replaced by max_requests, max_worker_memory or max_worker_age, by reason.");
+    for (std::size_t r = 0; r < recycle_reason_count; ++r)
+        appendf(out, "fastfork_recycles_total{reason=\"%s\"} %llu\n", to_string(static_cast<recycle_reason>(r)),
+                static_cast<unsigned long long>(s.recycles[r]));
     if (s.last_reload.ok >= 0) {
         prom_header(out, "fastfork_last_reload_success", "gauge", "1 when the last reload succeeded.");
         appendf(out, "fastfork_last_reload_success %d\n", s.last_reload.ok == 1 ? 1 : 0);

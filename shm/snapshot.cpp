@@ -105,6 +105,8 @@ snapshot take_snapshot(const segment_layout& seg, std::string_view instance) {
     s.restarts = h.restarts.load(std::memory_order_relaxed);
     s.reloads_ok = h.reloads_ok.load(std::memory_order_relaxed);
     s.reloads_failed = h.reloads_failed.load(std::memory_order_relaxed);
+    for (std::size_t r = 0; r < recycle_reason_count; ++r)
+        s.recycles[r] = seg.events.recycles[r].load(std::memory_order_relaxed);
     read_reload_result(h, s.last_reload);
 
     const std::size_t capacity = std::min<std::size_t>(h.capacity, slot_capacity);

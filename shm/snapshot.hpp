@@ -51,6 +51,8 @@ struct snapshot {
     std::uint64_t restarts = 0;
     std::uint64_t reloads_ok = 0;
     std::uint64_t reloads_failed = 0;
+    /// Healthy workers replaced by max_requests, max_worker_memory, max_worker_age (recycle_reason).
+    std::uint64_t recycles[recycle_reason_count] = {};
     reload_snapshot last_reload;
     std::vector<worker_snapshot> workers;  // slots whose state is not `empty`, by slot number
     counter_values retired{};              // folded counters of exited processes

@@ -46,6 +46,7 @@ bool connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_stor
     srv_ = &srv;
     id_ = id;
     requests_ = 0;
+    opened_ms_ = uv_now(srv.loop());
     rd_ = 0;
     peer_error_ = 0;
     write_status_ = 0;

@@ -15,6 +15,7 @@
 #include "http/error.hpp"
 #include "http/parser.hpp"
 #include "http/request_ctx.hpp"
+#include "worker/request_note.hpp"
 #include "worker/timeout_list.hpp"
 #include "worker/wait_kind.hpp"
 
@@ -125,6 +126,8 @@ private:
     std::size_t rd_ = 0;
     std::uint64_t id_ = 0;
     std::uint64_t requests_ = 0;
+    std::uint64_t opened_ms_ = 0;  // uv_now at accept: the connection's age in the hang report
+    request_note note_;            // the request whose handler runs, while it runs
     std::uint64_t ip_key_ = 0;
     int peer_error_ = 0;  // UV_EOF or an error once the peer is gone
     phase phase_ = phase::idle;

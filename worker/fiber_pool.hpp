@@ -13,6 +13,7 @@
 #include "http/request_ctx.hpp"
 #include "shm/counters.hpp"
 #include "worker/options.hpp"
+#include "worker/request_note.hpp"
 #include "worker/stack_pool.hpp"
 
 namespace fastfork::worker {
@@ -29,6 +30,11 @@ public:
 
     /// Suspends the running task; it continues when someone calls fiber_pool::resume on it.
     void suspend() noexcept;
+
+    /// What the task is serving, for the hang report; nullptr when nothing (the caller keeps
+    /// `note` alive until it sets nullptr again).
+    void set_note(const request_note* note) noexcept { note_ = note; }
+    [[nodiscard]] const request_note* note() const noexcept { return note_; }
 
 private:
     friend class fiber_pool;
@@ -47,6 +53,7 @@ private:
     void* task_arg_ = nullptr;
     std::uint64_t last_used_ms_ = 0;  // loop time when it went back to the pool
     bool exiting_ = false;
+    const request_note* note_ = nullptr;
     uv_timer_t timer_{};
     uv_work_t work_{};
     void (*blocking_fn_)(void*) = nullptr;

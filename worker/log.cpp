@@ -56,6 +56,10 @@ void set_log_tag(const char* tag) noexcept {
     std::snprintf(g_tag, sizeof g_tag, "%s", tag);
 }
 
+const char* log_tag() noexcept {
+    return g_tag;
+}
+
 void log_line(log_level level, const char* fmt, ...) noexcept {
     char line[1024];
     std::time_t now = std::time(nullptr);

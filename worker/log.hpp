@@ -23,6 +23,8 @@ bool reopen_log_file(const char* path) noexcept;
 
 /// Prefix of every line, e.g. "master" or "worker 3"; copied.
 void set_log_tag(const char* tag) noexcept;
+/// The current tag (NUL-terminated, static storage; readable from a signal handler).
+[[nodiscard]] const char* log_tag() noexcept;
 
 /// Formats and writes one line: "<time> [<level>] <tag> <pid>: <message>\n".
 void log_line(log_level level, const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));

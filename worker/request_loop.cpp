@@ -3,6 +3,7 @@
 // answered before anything is written (one write per batch), then the fiber goes back to the
 // pool. The socket side (reads, writes, timeouts, close) is in worker/connection.cpp.
 
+#include <atomic>
 #include <boost/context/detail/exception.hpp>
 #include <cerrno>
 #include <cstring>
@@ -151,6 +152,20 @@ bool connection::answer_continue(const http::request& req) noexcept {
 bool connection::run_handler(const http::request& req) {
     // The handler's views (and its own copies of them) point into the read buffer.
     set_pin(input_pin::in_handler);
+    // Pinned, the views stay valid while the handler runs: the hang report may read them.
+    note_ =
+        request_note{req.method_name.data(), req.method_name.size(), req.target.data(), req.target.size(), opened_ms_,
+                     uv_now(srv_->loop())};
+    struct note_guard {
+        fiber* f;
+        explicit note_guard(fiber* fib, const request_note* n) noexcept : f(fib) {
+            if (f) f->set_note(n);
+            std::atomic_signal_fence(std::memory_order_release);
+        }
+        ~note_guard() {
+            if (f) f->set_note(nullptr);
+        }
+    } guard(fiber_, &note_);
     bool ok = true;
     try {
         srv_->run_handler(ex_->ctx);

@@ -45,15 +45,17 @@ HELLO = os.environ.get("FF_HELLO") or os.path.join(BUILD, "examples", "hello")
 #   32 u64 heartbeat_ms, 40 u64 restarts, 128 worker_counters, then (version 2) alignas(128)
 #   latency_histogram
 # segment_layout: header, then slots[capacity], then (version 3) retired_by_index[256] of
-# alignas(128) worker_counters.
+# alignas(128) worker_counters, then (version 4) alignas(128) master_events {u64 recycles[3]}
+# and slot_notes[256] of char[256].
 # worker_counters and latency_histogram are arrays of u64 cells (shm/counters.hpp,
 # shm/histogram.hpp); only their cell counts change between layout versions, and new counters
 # go at the end, so the first ones below keep their offsets.
 
 SEGMENT_MAGIC = 0x4B524F4654534146
-COUNTER_CELLS = {1: 29, 2: 29 + 10 + 32, 3: 29 + 10 + 32}   # + responses_by_status[10], parse_errors_by_kind[32]
-HISTOGRAM_CELLS = {1: 0, 2: 64 + 30 * 64 + 1, 3: 64 + 30 * 64 + 1}  # buckets[1984], sum_ns
-INDEX_CAPACITY = {1: 0, 2: 0, 3: 256}  # retired_by_index entries after the slots
+COUNTER_CELLS = {1: 29, 2: 29 + 10 + 32, 3: 29 + 10 + 32, 4: 29 + 10 + 32}  # + by_status[10], by_kind[32]
+HISTOGRAM_CELLS = {1: 0, 2: 64 + 30 * 64 + 1, 3: 64 + 30 * 64 + 1, 4: 64 + 30 * 64 + 1}  # buckets[1984], sum_ns
+INDEX_CAPACITY = {1: 0, 2: 0, 3: 256, 4: 256}  # retired_by_index entries after the slots
+EVENTS_TAIL = {1: 0, 2: 0, 3: 0, 4: 128 + 256 * 256}  # master_events, slot_notes after those
 COUNTERS_OFFSET = 128
 COUNTER_NAMES = (["connections_accepted", "connections_active", "connections_idle"] +
                  ["connections_refused_%s" % k for k in ("max_connections", "per_ip", "concurrency")] +
@@ -100,7 +102,7 @@ class Segment:
                                  "harness knows (%s): update master_harness.py" % (
                                      self.path, magic, version, sorted(COUNTER_CELLS)))
         self.header_size, self.slot_size = layout_sizes(version)
-        tail = INDEX_CAPACITY[version] * _align(COUNTER_CELLS[version] * 8)
+        tail = INDEX_CAPACITY[version] * _align(COUNTER_CELLS[version] * 8) + EVENTS_TAIL[version]
         if total != self.header_size + capacity * self.slot_size + tail or size < total:
             raise AssertionError("%s: size %d (file %d) does not match header %d + %d slots of %d bytes of layout "
                                  "%d: shm/layout.hpp changed, update master_harness.py" % (

@@ -1,6 +1,8 @@
 // A test program on fastfork::serve with handlers no real server would have: one that spins
-// forever (the heartbeat watchdog must replace its worker), one that throws, and a worker
-// set-up that fails on demand (a reload must roll back). Flags are config keys, like fastfork's.
+// forever (the heartbeat watchdog must replace its worker, after its backtrace names
+// spin_in_handler_forever: the program is linked with -rdynamic), one that throws, one that leaks
+// 8 MiB per request (max_worker_memory must recycle its worker), and a worker set-up that fails
+// on demand (a reload must roll back). Flags are config keys, like fastfork's.
 //
 //   test_app [-c FILE] [--single-process] [--KEY VALUE ...]
 //   FF_TEST_FAIL_MARKER=PATH: while PATH exists, every new worker's set-up throws.
@@ -11,12 +13,33 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "handlers/router.hpp"
 #include "master/fastfork.hpp"
 #include "master/master.hpp"
+
+// Out of line and exported, so that the hang report's frames name it.
+[[noreturn]] void spin_in_handler_forever();
+__attribute__((noinline, visibility("default"))) void spin_in_handler_forever() {
+    // A handler stuck in a loop: it never yields, so the worker's loop (and heartbeat) stop.
+    std::atomic<unsigned long> spins{0};
+    for (;;) spins.fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+constexpr std::size_t leak_bytes = 8u << 20;
+
+// Memory a handler keeps for good, touched so that it is resident (counts in RSS).
+void leak_resident_memory() {
+    static std::vector<std::unique_ptr<char[]>> kept;
+    kept.emplace_back(new char[leak_bytes]);
+    std::memset(kept.back().get(), 0x5a, leak_bytes);
+}
+}  // namespace
 
 int main(int argc, char** argv) {
     std::string path;
@@ -47,10 +70,11 @@ int main(int argc, char** argv) {
     // Everything else goes where `fastfork` sends it: the same routes, built the same way.
     fastfork::handlers::routed_handler routes(fastfork::handlers::standard_route_factories());
     auto handler = [routes](fastfork::RequestCtx& ctx) {
-        if (ctx.path() == "/spin") {
-            // A handler stuck in a loop: it never yields, so the worker's loop (and heartbeat) stop.
-            std::atomic<unsigned long> spins{0};
-            for (;;) spins.fetch_add(1, std::memory_order_relaxed);
+        if (ctx.path() == "/spin") spin_in_handler_forever();
+        if (ctx.path() == "/leak") {
+            leak_resident_memory();
+            ctx.set_body_static("leaked 8 MiB\n");
+            return;
         }
         if (ctx.path() == "/throw") throw std::runtime_error("handler failed on purpose");
         routes(ctx);

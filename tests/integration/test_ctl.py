@@ -13,12 +13,12 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import main, scaled  # noqa: E402
-from master_harness import (BUILD, COUNTER_CELLS, SEGMENT_MAGIC, MasterProcess, _align, alive,  # noqa: E402
-                            layout_sizes)
+from master_harness import (BUILD, COUNTER_CELLS, EVENTS_TAIL, SEGMENT_MAGIC, MasterProcess, _align,  # noqa: E402
+                            alive, layout_sizes)
 
 CTL = os.environ.get("FASTFORKCTL_BIN") or os.path.join(BUILD, "tools", "fastforkctl")
 NOBODY = 65534
-VERSION = 3
+VERSION = 4
 
 
 def name_for(tag):
@@ -32,7 +32,7 @@ def ctl(*args, timeout=60):
 def forge(name, pid, uid):
     """Creates /dev/shm/fastfork.NAME as `uid` (mode 0644) with a valid header naming `pid`."""
     header, slot = layout_sizes(VERSION)
-    size = header + 256 * slot + 256 * _align(COUNTER_CELLS[VERSION] * 8)
+    size = header + 256 * slot + 256 * _align(COUNTER_CELLS[VERSION] * 8) + EVENTS_TAIL[VERSION]
     child = os.fork()
     if child == 0:
         try:

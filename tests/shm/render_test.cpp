@@ -10,8 +10,8 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <random>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -115,6 +115,25 @@ BOOST_AUTO_TEST_CASE(json_reload_ok_is_null_before_any_reload) {
     s.last_reload = {};
     const auto j = nlohmann::json::parse(render_json(s));
     BOOST_TEST(j["last_reload"]["ok"].is_null());
+}
+
+BOOST_AUTO_TEST_CASE(recycles_are_shown_by_reason_everywhere) {
+    snapshot s = sample(100, 1);
+    s.recycles[static_cast<std::size_t>(recycle_reason::requests)] = 7;
+    s.recycles[static_cast<std::size_t>(recycle_reason::age)] = 2;
+    const auto j = nlohmann::json::parse(render_json(s));
+    BOOST_TEST(j["recycles"]["requests"] == 7);
+    BOOST_TEST(j["recycles"]["memory"] == 0);
+    BOOST_TEST(j["recycles"]["age"] == 2);
+    const std::string prom = render_prometheus(s);
+    BOOST_TEST(prom.find("# TYPE fastfork_recycles_total counter\n") != std::string::npos, prom);
+    BOOST_TEST(prom.find("fastfork_recycles_total{reason=\"requests\"} 7\n") != std::string::npos);
+    BOOST_TEST(prom.find("fastfork_recycles_total{reason=\"memory\"} 0\n") != std::string::npos);
+    BOOST_TEST(prom.find("fastfork_recycles_total{reason=\"age\"} 2\n") != std::string::npos);
+    const std::string status = render_status(s);
+    BOOST_TEST(status.find("recycled workers: 7 by max_requests, 0 by max_worker_memory, 2 by max_worker_age") !=
+                   std::string::npos,
+               status);
 }
 
 BOOST_AUTO_TEST_CASE(prometheus_lines_parse) {
