@@ -10,8 +10,8 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <random>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -221,6 +221,16 @@ BOOST_AUTO_TEST_CASE(status_says_stale_when_the_master_is_dead) {
     s.stale = true;
     BOOST_TEST(render_status(s).find("STALE") != std::string::npos);
     BOOST_TEST(render_table(s).find("STALE") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(issue_10_8_status_counts_one_worker_in_the_singular) {
+    snapshot s = sample(1, 1);
+    s.workers_configured = 1;
+    s.restarts = 1;
+    BOOST_TEST(render_status(s).find(", 1 worker configured, 1 restart\n") != std::string::npos, render_status(s));
+    s.workers_configured = 2;
+    s.restarts = 0;
+    BOOST_TEST(render_status(s).find(", 2 workers configured, 0 restarts\n") != std::string::npos, render_status(s));
 }
 
 BOOST_AUTO_TEST_CASE(durations_have_readable_units) {
