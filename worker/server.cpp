@@ -130,9 +130,17 @@ void server::on_signal(uv_signal_t* handle, int signum) noexcept {
         }
         return;
     }
-    FF_LOG_INFO("%s: draining (%zu open connection%s)", signum == SIGTERM ? "SIGTERM" : "SIGINT",
-                self->open_connections_, shm::plural_s(self->open_connections_));
-    self->drain(uv_now(&self->loop_) + self->shutdown_timeout_ms_);
+    const char* why = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (signum == SIGTERM && self->term_reason_hook_) {
+        if (const char* reason = self->term_reason_hook_()) why = reason;
+    }
+    self->drain_because(why);
+}
+
+void server::drain_because(const char* why) noexcept {
+    if (draining_) return;
+    FF_LOG_INFO("%s: draining (%zu open connection%s)", why, open_connections_, shm::plural_s(open_connections_));
+    drain(uv_now(&loop_) + shutdown_timeout_ms_);
 }
 
 void server::quit() noexcept {
