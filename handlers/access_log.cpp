@@ -9,6 +9,7 @@
 #include <new>
 
 #include "http/rfc9110.hpp"
+#include "shm/plural.hpp"
 #include "worker/log.hpp"
 
 namespace fastfork::handlers {
@@ -202,8 +203,8 @@ void access_logger::flush() noexcept {
         if (n <= 0) {
             const int err = n < 0 ? errno : EIO;
             if (err != last_errno_)
-                FF_LOG_ERROR("write(access_log %s, %zu bytes) failed: %s", path_.c_str(), buf_.size() - done,
-                             std::strerror(err));
+                FF_LOG_ERROR("write(access_log %s, %zu byte%s) failed: %s", path_.c_str(), buf_.size() - done,
+                             shm::plural_s(buf_.size() - done), std::strerror(err));
             last_errno_ = err;
             buf_.clear();
             return;

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <fstream>
 
-#include "master/plural.hpp"
 #include "master/privileges.hpp"
 #include "master/running_instances.hpp"
+#include "shm/plural.hpp"
 #include "worker/log.hpp"
 #include "worker/loop.hpp"
 
@@ -177,7 +177,7 @@ int master_process::run() {
             break;
         }
     }
-    FF_LOG_INFO("%s on %s (stats: /dev/shm/fastfork.%s)", count_of(worker_count_, "worker").c_str(),
+    FF_LOG_INFO("%u worker%s on %s (stats: /dev/shm/fastfork.%s)", worker_count_, shm::plural_s(worker_count_),
                 cfg_.listen.front().c_str(), name_.c_str());
     uv_run(&loop_, UV_RUN_DEFAULT);
 
@@ -249,7 +249,7 @@ void master_process::tick() noexcept {
     }
     if (stopping_) {
         if (now >= shutdown_deadline_ms_ && !forced_) {
-            FF_LOG_WARN("shutdown_timeout: killing %s", count_of(procs_.size(), "worker").c_str());
+            FF_LOG_WARN("shutdown_timeout: killing %zu worker%s", procs_.size(), shm::plural_s(procs_.size()));
             forced_ = true;
             signal_generation(0, SIGKILL, false);
         }

@@ -129,14 +129,16 @@ void leave_note(const spawn_request& req, const std::string& why) noexcept {
         for (int fd : req.listen_fds) srv.add_listener(fd);
         srv.set_shutdown_timeout(static_cast<std::uint64_t>(req.cfg->shutdown_timeout.count()));
         std::uint64_t master_pid = static_cast<std::uint64_t>(req.master_pid);
-        srv.set_tick_hook([&slot, &srv, master_pid] {
+        // A changed parent is the reliable sign that the master is gone. The kernel reparents a
+        // child before it sends the PR_SET_PDEATHSIG signal, so the SIGTERM of the master's death
+        // already sees it and the log can say why; the tick catches a death signal that was lost
+        // (it fires on the death of the forking *thread*).
+        auto master_exited = [master_pid] { return static_cast<std::uint64_t>(::getppid()) != master_pid; };
+        srv.set_term_reason_hook(
+            [master_exited]() -> const char* { return master_exited() ? "master exited" : nullptr; });
+        srv.set_tick_hook([&slot, &srv, master_exited] {
             slot.heartbeat_ms.store(monotonic_ms(), std::memory_order_relaxed);
-            // PR_SET_PDEATHSIG can be lost (it fires on the death of the forking *thread*);
-            // a changed parent is the reliable sign that the master is gone.
-            if (static_cast<std::uint64_t>(::getppid()) != master_pid && !srv.is_draining()) {
-                FF_LOG_WARN("master is gone: draining");
-                srv.drain(uv_now(srv.loop()) + 10'000);
-            }
+            if (master_exited()) srv.drain_because("master exited");
             if (srv.is_draining())
                 slot.state.store(static_cast<std::uint32_t>(shm::worker_state::draining), std::memory_order_relaxed);
         });

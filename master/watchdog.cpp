@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "shm/plural.hpp"
 #include "worker/backtrace.hpp"
 #include "worker/log.hpp"
 
@@ -74,8 +75,9 @@ void watchdog::update_status(std::uint64_t now,
     std::uint64_t requests = shm::get(header.retired.requests);
     for (const auto& w : procs.workers()) requests += shm::get(procs.slot(w).counters.requests);
     char line[160];
-    std::snprintf(line, sizeof line, "%u/%u workers ready, generation %llu, %llu requests served", ready, worker_count,
-                  static_cast<unsigned long long>(generation), static_cast<unsigned long long>(requests));
+    std::snprintf(line, sizeof line, "%u/%u worker%s ready, generation %llu, %llu request%s served", ready,
+                  worker_count, shm::plural_s(worker_count), static_cast<unsigned long long>(generation),
+                  static_cast<unsigned long long>(requests), shm::plural_s(requests));
     notifier_.status(line);
 }
 

@@ -11,7 +11,7 @@ packages=(
   libbenchmark-dev zlib1g-dev                        # micro-benchmarks, gzip
   clang libclang-rt-14-dev                           # libFuzzer and sanitizer runtimes
   python3 curl wrk strace procps iproute2            # integration tests' clients and probes
-  prometheus                                         # promtool checks /metrics in the tests
+  prometheus                                         # promtool, and a real Prometheus scraping /metrics
   dpkg-dev fakeroot lintian man-db groff-base        # make deb: shlibdeps, checks, man pages
   python3-yaml                                       # the Kubernetes manifest test (/usr/bin/python3)
 )

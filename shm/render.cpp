@@ -7,6 +7,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "shm/plural.hpp"
+
 namespace fastfork::shm {
 
 namespace {
@@ -233,9 +235,10 @@ std::string render_status(const snapshot& s) {
     else
         appendf(out, "instance \"%s\": master %lld running%s\n", s.instance.c_str(),
                 static_cast<long long>(s.master_pid), s.stopping ? ", stopping" : "");
-    appendf(out, "uptime %s, generation %llu, %u workers configured, %llu restarts\n",
+    appendf(out, "uptime %s, generation %llu, %u worker%s configured, %llu restart%s\n",
             format_age(static_cast<std::uint64_t>(s.uptime_s())).c_str(), static_cast<unsigned long long>(s.generation),
-            s.workers_configured, static_cast<unsigned long long>(s.restarts));
+            s.workers_configured, plural_s(s.workers_configured), static_cast<unsigned long long>(s.restarts),
+            plural_s(s.restarts));
     if (s.last_reload.ok < 0)
         appendf(out, "last reload: none (%llu ok, %llu failed)\n", static_cast<unsigned long long>(s.reloads_ok),
                 static_cast<unsigned long long>(s.reloads_failed));

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <functional>
 
+#include "shm/plural.hpp"
 #include "worker/connection.hpp"
 #include "worker/log.hpp"
 #include "worker/loop.hpp"
@@ -129,9 +130,17 @@ void server::on_signal(uv_signal_t* handle, int signum) noexcept {
         }
         return;
     }
-    FF_LOG_INFO("%s: draining (%zu open connections)", signum == SIGTERM ? "SIGTERM" : "SIGINT",
-                self->open_connections_);
-    self->drain(uv_now(&self->loop_) + self->shutdown_timeout_ms_);
+    const char* why = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (signum == SIGTERM && self->term_reason_hook_) {
+        if (const char* reason = self->term_reason_hook_()) why = reason;
+    }
+    self->drain_because(why);
+}
+
+void server::drain_because(const char* why) noexcept {
+    if (draining_) return;
+    FF_LOG_INFO("%s: draining (%zu open connection%s)", why, open_connections_, shm::plural_s(open_connections_));
+    drain(uv_now(&loop_) + shutdown_timeout_ms_);
 }
 
 void server::quit() noexcept {
@@ -265,7 +274,8 @@ void server::sweep() noexcept {
             h = next;
         }
         if (now >= drain_deadline_ms_) {
-            FF_LOG_WARN("shutdown timeout: %zu connections still open, stopping", open_connections_);
+            FF_LOG_WARN("shutdown timeout: %zu connection%s still open, stopping", open_connections_,
+                        shm::plural_s(open_connections_));
             exit_reason_ = exit_reason::shutdown_timeout;
             stopping_ = true;
             uv_stop(&loop_);

@@ -71,6 +71,9 @@ public:
     /// Graceful drain: stop accepting, answer what is in flight with Connection: close, close idle
     /// connections after the grace, and return from run() when none is left or at `deadline_ms`.
     void drain(std::uint64_t deadline_ms) noexcept;
+    /// drain() with the shutdown timeout, logged as "<why>: draining (N open connections)".
+    /// Does nothing when already draining. `why` is copied into the line only.
+    void drain_because(const char* why) noexcept;
     /// Stops at once; in-flight requests are dropped.
     void quit() noexcept;
 
@@ -81,6 +84,10 @@ public:
     void set_ready_hook(std::function<void()> hook) { ready_hook_ = std::move(hook); }
     /// Called on SIGUSR1 (reopen log files), after every observer's on_reopen.
     void set_reopen_hook(std::function<void()> hook) { reopen_hook_ = std::move(hook); }
+    /// Called when SIGTERM arrives: says why it came for the drain's log line (a worker learns
+    /// of its master's death by a SIGTERM too, PR_SET_PDEATHSIG), or nullptr for "SIGTERM".
+    /// The returned string must stay valid (a literal).
+    void set_term_reason_hook(std::function<const char*()> hook) { term_reason_hook_ = std::move(hook); }
 
     /// The server whose run() is active in this process (one per worker process), or nullptr.
     [[nodiscard]] static server* current() noexcept { return current_; }
@@ -154,6 +161,7 @@ private:
     std::function<void()> tick_hook_;
     std::function<void()> ready_hook_;
     std::function<void()> reopen_hook_;
+    std::function<const char*()> term_reason_hook_;
     uv_loop_t loop_{};
     std::unique_ptr<shm::worker_counters> own_counters_;
     shm::worker_counters* counters_;

@@ -328,11 +328,12 @@ class MasterProcess(ManagedProcess):
     `binary` defaults to fastfork; `config` (a dict) is written to m.config_path and passed
     with -c, and then `listen` is only added as a flag when the dict has no "listen" key.
     m.port, m.pid, m.name (the shm segment), m.segment (a Segment once ready). The block fails
-    when the master died of a signal or exited with a code not in `expect_exit_codes`.
+    when the master died of a signal not in `allowed_signals` or exited with a code not in
+    `expect_exit_codes`.
     """
 
     def __init__(self, args=(), binary=None, config=None, env=None, workers=None, listen=None, wait_ready=True,
-                 ready_timeout=10.0, expect_exit_codes=(0,), port=None, name=None, ready="shm"):
+                 ready_timeout=10.0, expect_exit_codes=(0,), port=None, name=None, ready="shm", allowed_signals=()):
         self.args = list(args)
         self.binary = binary or FASTFORK_BIN
         self.config = config
@@ -342,6 +343,7 @@ class MasterProcess(ManagedProcess):
         self.wait_ready = wait_ready
         self.ready_timeout = ready_timeout
         self.expect_exit_codes = set(expect_exit_codes)
+        self.allowed_signals = set(allowed_signals)
         self.port = port
         self.name = name
         self._name_given = name is not None
@@ -561,10 +563,10 @@ class MasterProcess(ManagedProcess):
         if killed:
             return "master (pid %d) did not exit within %.0f s of SIGTERM and was killed; log:\n%s" % (
                 self.pid, scaled(10.0), self.log())
-        if rc < 0:
+        if rc < 0 and -rc not in self.allowed_signals:
             return "master (pid %d) died of signal %d (%s); log:\n%s" % (
                 self.pid, -rc, signal.Signals(-rc).name, self.log())
-        if rc not in self.expect_exit_codes:
+        if rc >= 0 and rc not in self.expect_exit_codes:
             return "master (pid %d) exited with %d (expected %s); log:\n%s" % (
                 self.pid, rc, sorted(self.expect_exit_codes), self.log())
         if leftovers:

@@ -21,8 +21,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BackgroundConnections, FASTFORK_BIN, free_port, http_get, main, raise_nofile_limit, request_bytes,  # noqa: E402
-                     run_connections, scaled)
-from master_harness import (HELLO, TEST_APP, MasterProcess, NotifySocket, Wrk, children, healthz,  # noqa: E402
+                     connect, run_connections, scaled)
+from master_harness import (HELLO, TEST_APP, MasterProcess, NotifySocket, Wrk, alive, children, healthz,  # noqa: E402
                             listen_inodes, listening_sockets_held, socket_inodes, wait_for)
 
 
@@ -323,6 +323,38 @@ class Shutdown(unittest.TestCase):
             self.assertEqual(rc, 0, "master exit %r %.2f s after SIGTERM; log:\n%s" % (
                 rc, time.monotonic() - t0, m.log()))
             self.assertLess(time.monotonic() - t0, scaled(5.0))
+
+    def test_issue_10_8_workers_of_a_killed_master_say_so_and_exit_by_the_shutdown_timeout(self):
+        # PR_SET_PDEATHSIG delivers the master's death as a SIGTERM: the log must say what
+        # happened, and a worker busy with a request must still be gone by shutdown_timeout.
+        with MasterProcess(["--shutdown-timeout", "2s"], workers=2, allowed_signals=(signal.SIGKILL,)) as m:
+            workers = m.workers_by_index()
+            s = connect(m.port)
+            try:
+                s.sendall(request_bytes("/sleep?ms=30000"))
+                busy = wait_for(lambda: [x["pid"] for x in m.slots() if x["counters"]["connections_active"] > 0],
+                                3.0, what="the sleep request in a worker")[0]
+                idle = next(pid for pid in workers.values() if pid != busy)
+                t0 = time.monotonic()
+                m.signal(signal.SIGKILL)
+                exited = {}
+                while len(exited) < 2 and time.monotonic() - t0 < scaled(6.0):
+                    for pid in (busy, idle):
+                        if pid not in exited and not alive(pid):
+                            exited[pid] = time.monotonic() - t0
+                    time.sleep(0.02)
+            finally:
+                s.close()
+            log = m.log()
+            self.assertEqual(set(exited), {busy, idle}, "workers still alive 6 s after the master's death:\n" + log)
+            # The idle one has nothing to finish; the busy one is cut at the 2 s deadline.
+            self.assertLess(exited[idle], scaled(1.5), log)
+            self.assertGreaterEqual(exited[busy], 1.9, log)
+            self.assertLess(exited[busy], 2.0 + scaled(1.0), log)
+            self.assertIn("%d: master exited: draining (1 open connection)\n" % busy, log)
+            self.assertIn("%d: master exited: draining (0 open connections)\n" % idle, log)
+            self.assertIn("%d: shutdown timeout: 1 connection still open, stopping\n" % busy, log)
+            self.assertNotIn("SIGTERM: draining", log)
 
     def test_pid_file_written_and_removed(self):
         d = tempfile.mkdtemp(prefix="ff-pid-")

@@ -242,6 +242,16 @@ BOOST_AUTO_TEST_CASE(status_says_stale_when_the_master_is_dead) {
     BOOST_TEST(render_table(s).find("STALE") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(issue_10_8_status_counts_one_worker_in_the_singular) {
+    snapshot s = sample(1, 1);
+    s.workers_configured = 1;
+    s.restarts = 1;
+    BOOST_TEST(render_status(s).find(", 1 worker configured, 1 restart\n") != std::string::npos, render_status(s));
+    s.workers_configured = 2;
+    s.restarts = 0;
+    BOOST_TEST(render_status(s).find(", 2 workers configured, 0 restarts\n") != std::string::npos, render_status(s));
+}
+
 BOOST_AUTO_TEST_CASE(durations_have_readable_units) {
     BOOST_TEST(format_duration_ns(812) == "812ns");
     BOOST_TEST(format_duration_ns(15'200) == "15.2us");
