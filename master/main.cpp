@@ -11,6 +11,7 @@
 #include "master/config.hpp"
 #include "master/fastfork.hpp"
 #include "master/master.hpp"
+#include "master/upgrade.hpp"
 
 namespace {
 
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
     master::config cfg;
     if (auto err = master::build_config(config_path, flags, cfg)) {
         std::fprintf(stderr, "fastfork: %s\n", err->message.c_str());
+        master::report_to_old_master("error " + err->message);  // when SIGUSR2 started us
         return 1;
     }
     if (check_only) {
