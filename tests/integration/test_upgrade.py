@@ -180,6 +180,27 @@ class FailedUpgrade(Upgrading):
         wait_for(lambda: len(m.children()) == 2, 10, what="only the old master's two workers left")
 
 
+class ForgedHandover(Upgrading):
+
+    def test_only_the_parent_master_hands_its_segment_over(self):
+        m = self.start(workers=1)
+        r, w = os.pipe()
+        # A process that is not the master's child claims to be its upgrade (same instance name,
+        # another port, so nothing but the trust check can stop it).
+        env = dict(os.environ, FASTFORK_UPGRADE="%d:%d:%s:100-110" % (m.pid, w, m.name))
+        p = subprocess.run([FASTFORK_BIN, "--listen", "127.0.0.1:%d" % free_port(), "--workers", "1",
+                            "--name", m.name], env=env, pass_fds=(w,), capture_output=True, text=True,
+                           timeout=scaled(20))
+        os.close(w)
+        reported = os.read(r, 4096).decode()
+        os.close(r)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("only a master upgrading itself hands its segment over", p.stderr)
+        self.assertTrue(reported.startswith("error cannot take over stats segment"), reported)
+        self.assertEqual(m.header()["master_pid"], m.pid)
+        self.assertEqual(healthz(m.port)["generation"], 1)
+
+
 class SocketActivation(Upgrading):
 
     def test_listen_fds_from_systemd_are_served_without_a_new_bind(self):
