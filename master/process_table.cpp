@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "shm/fold.hpp"
+#include "shm/segment.hpp"
 
 namespace fastfork::master {
 
@@ -48,8 +49,15 @@ std::vector<unsigned> process_table::lend_slots() {
 }
 
 void process_table::take_back(const std::vector<unsigned>& slots) noexcept {
-    for (unsigned s : slots)
-        if (s < shm::slot_capacity && is_unheld(layout_->slots[s])) free_slots_.insert(free_slots_.begin(), s);
+    for (unsigned s : slots) {
+        if (s >= shm::slot_capacity) continue;
+        auto& ws = layout_->slots[s];
+        // A new master killed before it could fold its dead workers leaves their slots behind:
+        // fold them here so their requests stay in the totals. A live orphan keeps its slot.
+        const auto pid = ws.pid.load(std::memory_order_relaxed);
+        if (pid != 0 && !shm::is_process_alive(pid)) shm::fold_into_retired(*layout_, s);
+        if (is_unheld(ws)) free_slots_.insert(free_slots_.begin(), s);
+    }
 }
 
 std::optional<unsigned> process_table::take_slot() noexcept {

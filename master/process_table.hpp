@@ -38,8 +38,9 @@ public:
     /// Removes half of the free slots (at least one kept) from the free list and returns them,
     /// for the new master of an upgrade.
     [[nodiscard]] std::vector<unsigned> lend_slots();
-    /// Takes lent slots back, skipping any that still shows a process (an orphan of a failed
-    /// new master still writing it).
+    /// Takes lent slots back: a slot of a dead process is folded first (its master was killed
+    /// before it could), one of a live process (an orphan of a failed new master still writing
+    /// it) is skipped.
     void take_back(const std::vector<unsigned>& slots) noexcept;
 
     /// A free stats slot, or nullopt when every slot is in use.

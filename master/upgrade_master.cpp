@@ -142,21 +142,18 @@ void master_process::progress_upgrade(std::uint64_t now) noexcept {
             commit_upgrade();
             return;
         }
+        // The result is recorded once the new master has exited (fail_upgrade): by then the pid
+        // file is back and the slots are ours again, so `fastforkctl upgrade` returns on a
+        // settled state.
         if (line.rfind("error ", 0) == 0 && upgrade_.failure.empty()) {
             upgrade_.failure = line.substr(6);
-            FF_LOG_ERROR("upgrade failed, master %d keeps serving: %s", static_cast<int>(pid_),
-                         upgrade_.failure.c_str());
-            record_reload(false,
-                          "upgrade failed, master " + std::to_string(pid_) + " keeps serving: " + upgrade_.failure);
-            notifier_.ready();
+            FF_LOG_ERROR("upgrade failing: %s; stopping the new master", upgrade_.failure.c_str());
         }
     }
     if (upgrade_.failure.empty() && now >= upgrade_.deadline_ms) {
         upgrade_.failure = "the new master (pid " + std::to_string(upgrade_.pid) + ", " + upgrade_.binary +
                            ") was not ready within reload_timeout";
-        FF_LOG_ERROR("upgrade failed, master %d keeps serving: %s", static_cast<int>(pid_), upgrade_.failure.c_str());
-        record_reload(false, "upgrade failed, master " + std::to_string(pid_) + " keeps serving: " + upgrade_.failure);
-        notifier_.ready();
+        FF_LOG_ERROR("upgrade failing: %s; stopping the new master", upgrade_.failure.c_str());
     }
     if (!upgrade_.failure.empty()) {
         // Ask it to stop (a fastfork drains what it accepted); SIGKILL if it lingers.
@@ -195,13 +192,12 @@ void master_process::fail_upgrade(const std::string& why) noexcept {
     h.generation.store(generation_);
     h.workers.store(worker_count_);
     procs_.take_back(upgrade_.slots);
-    if (upgrade_.failure.empty()) {  // not recorded yet (the pipe said nothing)
-        FF_LOG_ERROR("upgrade failed, master %d keeps serving: %s", static_cast<int>(pid_), why.c_str());
-        record_reload(false, "upgrade failed, master " + std::to_string(pid_) + " keeps serving: " + why);
-        notifier_.ready();
-    } else {
-        FF_LOG_INFO("upgrade: %s", why.c_str());
-    }
+    // The new master's own reason (or the timeout) says more than how it exited.
+    const std::string reason = upgrade_.failure.empty() ? why : upgrade_.failure;
+    if (!upgrade_.failure.empty()) FF_LOG_INFO("upgrade: %s", why.c_str());
+    FF_LOG_ERROR("upgrade failed, master %d keeps serving: %s", static_cast<int>(pid_), reason.c_str());
+    record_reload(false, "upgrade failed, master " + std::to_string(pid_) + " keeps serving: " + reason);
+    notifier_.ready();
     upgrade_ = upgrade_state{};
 }
 

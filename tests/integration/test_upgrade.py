@@ -62,6 +62,10 @@ class Upgrading(unittest.TestCase):
         if pid != m.pid and alive(pid):
             os.kill(pid, signal.SIGTERM)
             wait_for(lambda: not alive(pid), 15, what="the upgraded master %d to exit" % pid)
+            # Not our child: its exit status is in the log it shares with the first master.
+            wait_for(lambda: "master %d exits with status 0" % pid in m.log(), 5,
+                     what="master %d exiting with status 0" % pid)
+        self.assertNotIn("Sanitizer", m.log())
 
     def upgrade_ok(self, m):
         old = m.header()["master_pid"]
@@ -70,6 +74,8 @@ class Upgrading(unittest.TestCase):
         new = m.header()["master_pid"]
         self.assertNotEqual(new, old, "the master pid did not change")
         self.assertIn("master %d serves" % new, r.stdout)
+        # The next upgrade waits for the old master to have gone; so does the guard's teardown.
+        wait_for(lambda: not alive(old), 15, what="the old master %d to drain and exit" % old)
         return old, new
 
     def upgrade_fails(self, m, *why):
@@ -80,6 +86,11 @@ class Upgrading(unittest.TestCase):
         for text in why:
             self.assertIn(text, r.stderr)
         self.assertEqual(m.header()["master_pid"], pid)
+        # Reported only once the new master has gone: the pid file is back already.
+        pid_file = (m.config or {}).get("pid_file")
+        if pid_file:
+            self.assertEqual(read_pid(pid_file), pid)
+            self.assertFalse(os.path.exists(pid_file + ".oldbin"))
         return r.stderr
 
 
@@ -94,7 +105,8 @@ class UpgradeUnderLoad(Upgrading):
             first_old, first = self.upgrade_ok(m)
             self.assertEqual(first_old, m.pid)
             self.assertEqual(read_pid(pid_file), first, "the new master writes the pid file")
-            time.sleep(0.7)
+            self.assertFalse(os.path.exists(pid_file + ".oldbin"), "the old master removes .oldbin at exit")
+            time.sleep(0.5)
             second_old, second = self.upgrade_ok(m)
             self.assertEqual(second_old, first)
             time.sleep(0.7)
@@ -161,9 +173,8 @@ class FailedUpgrade(Upgrading):
             _, err = pending.communicate(timeout=scaled(20))
             self.assertEqual(pending.returncode, 1, err)
             self.assertIn("was not ready within reload_timeout", err)
-            wait_for(lambda: os.path.exists(pid_file) and not os.path.exists(pid_file + ".oldbin"), 10,
-                     what="the pid file moved back")
             self.assertEqual(read_pid(pid_file), m.pid)
+            self.assertFalse(os.path.exists(pid_file + ".oldbin"))
 
             # 3. The real binary whose configuration is broken, then one whose workers cannot start.
             m.write_config(dict(base, upgrade_binary=REAL_BINARY))
