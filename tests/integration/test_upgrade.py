@@ -214,14 +214,18 @@ class ForgedHandover(Upgrading):
 
 class SocketActivation(Upgrading):
 
-    def test_listen_fds_from_systemd_are_served_without_a_new_bind(self):
+    def activate(self, reuseport):
+        """A master started the way systemd starts a socket-activated service: our listening
+        socket as fd 3, LISTEN_FDS=1, LISTEN_PID = the pid that execs fastfork. Returns
+        (master, port, inode of our socket)."""
         port = free_port()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuseport:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(("127.0.0.1", port))
         sock.listen(128)
         inode = os.fstat(sock.fileno()).st_ino
-        # systemd's contract: fd 3 on, LISTEN_FDS=count, LISTEN_PID=the pid that execs the server.
         wrapper = ("import os, sys; os.dup2(int(sys.argv[1]), 3); "
                    "os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid())); "
                    "os.execv(sys.argv[2], sys.argv[2:])")
@@ -242,17 +246,28 @@ class SocketActivation(Upgrading):
             m.__enter__()
         finally:
             subprocess.Popen = orig_popen
+            sock.close()  # ours; the master and its workers hold the socket now
         self.addCleanup(m.__exit__, None, None, None)
-        sock.close()  # ours; the master and its workers hold the socket now
-        self.assertEqual(listen_inodes(port), {inode}, "fastfork bound a socket of its own")
+        self.assertIn("using inherited socket LISTEN_FDS fd 3", m.log())
         self.assertIn(inode, socket_inodes(m.pid))
-        # Without SO_REUSEPORT on it no socket can join it: both workers accept from this one.
+        self.assertEqual(http_get(port, "/plaintext")[0], 200)
+        return m, port, inode
+
+    def test_listen_fds_without_reuseport_are_shared_by_the_workers(self):
+        m, port, inode = self.activate(reuseport=False)
+        self.assertEqual(listen_inodes(port), {inode}, "fastfork bound a socket of its own")
+        # No socket can join one without SO_REUSEPORT: both workers accept from this one.
         workers = m.children()
         self.assertEqual(len(workers), 2)
         for w in workers:
             self.assertIn(inode, socket_inodes(w))
-        self.assertIn("using inherited socket LISTEN_FDS fd 3", m.log())
-        self.assertEqual(http_get(port, "/plaintext")[0], 200)
+
+    def test_listen_fds_with_reuseport_get_a_sibling_per_worker(self):
+        m, port, inode = self.activate(reuseport=True)
+        inodes = listen_inodes(port)
+        self.assertEqual(len(inodes), 2, "one socket per worker, ours first")
+        self.assertIn(inode, inodes)
+        self.assertEqual(sorted(len(socket_inodes(w) & inodes) for w in m.children()), [1, 1])
 
 
 if __name__ == "__main__":
