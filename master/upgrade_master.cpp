@@ -82,6 +82,10 @@ void master_process::begin_upgrade() noexcept {
         record_reload(false, "upgrade refused: " + why);
     };
     if (reload_.active || starting_) return refuse("a generation is still starting; try again when it is ready");
+    if (handover_ && !handover_->old_gone) {
+        handover_->next_check_ms = 0;  // it may have exited since the last tick's look
+        watch_old_master(monotonic_ms());
+    }
     if (handover_ && !handover_->old_gone)
         return refuse("the previous master (pid " + std::to_string(handover_->old_master) + ") is still draining");
     const std::string binary = cfg_.upgrade_binary.empty() ? self_.exe : cfg_.upgrade_binary;
