@@ -264,6 +264,15 @@ const std::vector<setting> all_settings = {
          c.pid_file = v;
          return {};
      }},
+    {"upgrade_binary", "string",
+     [](const config& c) -> std::string {
+         return c.upgrade_binary.empty() ? std::string("the running binary") : show_string(c.upgrade_binary);
+     },
+     "program SIGUSR2 (fastforkctl upgrade) starts as the new master, with the same arguments",
+     [](config& c, std::string_view v) -> std::string {
+         c.upgrade_binary = v;
+         return {};
+     }},
     {"error_log", "string",
      [](const config& c) -> std::string {
          return c.error_log.empty() ? std::string("stderr") : show_string(c.error_log);

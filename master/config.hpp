@@ -24,6 +24,7 @@ struct config {
     std::string user;                                 // workers' user (nginx `user`); empty = the master's
     std::string group;                                // workers' group; empty = the user's primary group
     std::string pid_file;                             // empty = none
+    std::string upgrade_binary;                       // SIGUSR2 execs this; empty = the running binary
     std::string error_log;                            // empty = stderr
     std::string log_level = "info";
     int backlog = 4096;

@@ -24,7 +24,7 @@ bool listen_sockets::open(const std::vector<std::string>& addresses, unsigned co
             }
         }
         auto& fds = fds_[spec];
-        while (fds.size() < count) {
+        while (fds.size() < count && shared_.count(spec) == 0) {
             int fd = worker::open_listen_socket(a, backlog);
             if (fd < 0) {
                 error = "cannot listen on " + a.text + ": " + std::strerror(-fd);
@@ -40,8 +40,24 @@ std::vector<int> listen_sockets::fds_for(const std::vector<std::string>& listen,
     std::vector<int> out;
     for (const auto& spec : listen) {
         auto it = fds_.find(spec);
-        if (it != fds_.end() && index < it->second.size()) out.push_back(it->second[index]);
+        if (it == fds_.end() || it->second.empty()) continue;
+        if (index < it->second.size())
+            out.push_back(it->second[index]);
+        else if (shared_.count(spec) != 0)
+            out.push_back(it->second[index % it->second.size()]);
     }
+    return out;
+}
+
+void listen_sockets::adopt(const std::string& address, int fd, bool shared) {
+    fds_[address].push_back(fd);
+    if (shared) shared_.insert(address);
+}
+
+std::vector<std::pair<std::string, int>> listen_sockets::entries() const {
+    std::vector<std::pair<std::string, int>> out;
+    for (const auto& [addr, fds] : fds_)
+        for (int fd : fds) out.emplace_back(addr, fd);
     return out;
 }
 
@@ -56,6 +72,7 @@ void listen_sockets::close(const std::string& address) noexcept {
     if (it == fds_.end()) return;
     for (int fd : it->second) ::close(fd);
     fds_.erase(it);
+    shared_.erase(address);
 }
 
 void listen_sockets::close_unused(const std::vector<std::string>& listen, unsigned count) noexcept {
@@ -63,6 +80,7 @@ void listen_sockets::close_unused(const std::vector<std::string>& listen, unsign
         bool used = std::find(listen.begin(), listen.end(), it->first) != listen.end();
         if (!used) {
             for (int fd : it->second) ::close(fd);
+            shared_.erase(it->first);
             it = fds_.erase(it);
             continue;
         }
@@ -78,6 +96,7 @@ void listen_sockets::close_all() noexcept {
     for (auto& [addr, fds] : fds_)
         for (int fd : fds) ::close(fd);
     fds_.clear();
+    shared_.clear();
 }
 
 }  // namespace fastfork::master

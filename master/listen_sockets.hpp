@@ -4,7 +4,9 @@
 // connections queued in a socket wait for its next worker instead of being reset.
 
 #include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fastfork::master {
@@ -23,6 +25,16 @@ public:
     /// so far stay (the caller closes new addresses with close()).
     bool open(const std::vector<std::string>& addresses, unsigned count, int backlog, std::string& error);
 
+    /// Takes `fd`, a listening socket this process inherited (master/inherited_sockets.hpp), as
+    /// the next worker index's socket of `address`; no conflict check and no bind for it. With
+    /// `shared` (a socket without SO_REUSEPORT, as systemd passes by default) no further socket
+    /// can join it: open() adds none for that address and every worker index serves this one.
+    void adopt(const std::string& address, int fd, bool shared);
+
+    /// (address, fd) of every socket, each address's in worker-index order: what a binary
+    /// upgrade hands over.
+    [[nodiscard]] std::vector<std::pair<std::string, int>> entries() const;
+
     /// The sockets of worker `index`, one per address of `listen` that has one, in that order.
     [[nodiscard]] std::vector<int> fds_for(const std::vector<std::string>& listen, unsigned index) const;
 
@@ -38,6 +50,7 @@ public:
 
 private:
     std::map<std::string, std::vector<int>> fds_;  // address → fd per worker index
+    std::set<std::string> shared_;                 // addresses served by one inherited socket
 };
 
 }  // namespace fastfork::master

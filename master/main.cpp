@@ -12,6 +12,7 @@
 #include "master/fastfork.hpp"
 #include "master/master.hpp"
 #include "master/preflight.hpp"
+#include "master/upgrade.hpp"
 
 namespace {
 
@@ -111,6 +112,7 @@ int main(int argc, char** argv) {
     master::config cfg;
     if (auto err = master::build_config(config_path, flags, cfg)) {
         std::fprintf(stderr, "fastfork: %s\n", err->message.c_str());
+        master::report_to_old_master("error " + err->message);  // when SIGUSR2 started us
         return 1;
     }
     if (check_only) {

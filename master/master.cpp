@@ -10,7 +10,9 @@
 #include <cstring>
 #include <fstream>
 
+#include "master/inherited_sockets.hpp"
 #include "master/privileges.hpp"
+#include "master/queue_migration.hpp"
 #include "master/running_instances.hpp"
 #include "shm/plural.hpp"
 #include "worker/log.hpp"
@@ -42,9 +44,14 @@ master_process::master_process(config cfg, overrides flags, Handler handler, wor
 
 master_process::~master_process() {
     sockets_.close_all();
-    if (segment_.is_open()) segment_.unlink();
+    // After an upgrade the segment lives on in the new master; a new master that failed leaves
+    // it to the old one.
+    if (segment_.is_open() && owns_header()) segment_.unlink();
     if (shm::current_segment() == segment_.get()) shm::set_current_segment(nullptr, {});
-    if (!cfg_.pid_file.empty()) ::unlink(cfg_.pid_file.c_str());
+    if (!cfg_.pid_file.empty()) {
+        remove_pid_file(cfg_.pid_file);
+        if (handed_over_) remove_pid_file(oldbin_path(cfg_.pid_file));
+    }
 }
 
 bool master_process::start_worker(unsigned index, std::uint64_t generation, const config& cfg) {
@@ -106,6 +113,7 @@ bool master_process::start_worker(unsigned index, std::uint64_t generation, cons
 
 int master_process::run() {
     pid_ = ::getpid();
+    self_ = read_own_command();
     worker::set_log_tag("master");
     apply_log_level(cfg_);
     if (!cfg_.error_log.empty() && !worker::reopen_log_file(cfg_.error_log.c_str())) {
@@ -114,43 +122,52 @@ int master_process::run() {
     }
     name_ = instance_name(cfg_);
     worker_count_ = resolved_workers(cfg_);
+    std::string error;
+    handover_ = take_handover(error);
+    if (!error.empty()) return startup_failed(error);
+    if (handover_ && handover_->name != name_)
+        return startup_failed("the new master's configuration names the instance \"" + name_ +
+                              "\", the running one is \"" + handover_->name +
+                              "\": an upgrade keeps the instance (set \"name\")");
+    // Sockets handed over by the old master (or systemd) first: they are ours, not a conflict.
+    if (!adopt_inherited_sockets(cfg_.listen, sockets_, error)) return startup_failed(error);
     // The sockets first: an address another instance serves is the likelier clash, and its
     // message names that instance; the name check below then only meets instances elsewhere.
-    std::string error;
-    if (!sockets_.open(cfg_.listen, worker_count_, cfg_.backlog, error)) {
-        FF_LOG_ALERT("%s", error.c_str());
-        return 1;
-    }
-    if (auto other = find_running_instance(name_); other && other->master_pid != pid_) {
-        FF_LOG_ALERT(
-            "another fastfork instance named \"%s\" is running (master pid %ld, stats segment "
-            "/dev/shm/fastfork.%s); stop it first: %s",
-            name_.c_str(), other->master_pid, name_.c_str(), how_to_stop(*other).c_str());
-        return 1;
+    if (!sockets_.open(cfg_.listen, worker_count_, cfg_.backlog, error)) return startup_failed(error);
+    sockets_.close_unused(cfg_.listen, worker_count_);  // inherited beyond what this config uses
+    if (auto other = find_running_instance(name_);
+        other && other->master_pid != pid_ && !(handover_ && other->master_pid == handover_->old_master)) {
+        return startup_failed("another fastfork instance named \"" + name_ + "\" is running (master pid " +
+                              std::to_string(other->master_pid) + ", stats segment /dev/shm/fastfork." + name_ +
+                              "); stop it first: " + how_to_stop(*other));
     }
     try {
-        segment_ = shm::segment::create(name_, pid_);
+        segment_ = handover_ ? shm::segment::adopt(name_, handover_->old_master) : shm::segment::create(name_, pid_);
         shm::set_current_segment(segment_.get(), name_);  // workers inherit it: /metrics, /stats
     } catch (const std::exception& e) {
-        FF_LOG_ALERT("%s", e.what());
-        return 1;
+        return startup_failed(e.what());
     }
     auto& header = segment_.get()->header;
-    procs_.attach(segment_.get());
-    if (!cfg_.pid_file.empty()) {
-        std::ofstream pf(cfg_.pid_file, std::ios::trunc);
-        pf << pid_ << '\n';
-        if (!pf) {
-            FF_LOG_ALERT("cannot write pid_file %s: %s", cfg_.pid_file.c_str(), std::strerror(errno));
-            return 1;
+    if (handover_) {
+        procs_.attach(segment_.get(), handover_->slots);
+        generation_ = header.generation.load() + 1;  // generations go on across the upgrade
+        // Restart counts per index go on too, as they do across a reload.
+        for (const auto& ws : segment_.get()->slots) {
+            const unsigned index = ws.worker_index.load(std::memory_order_relaxed);
+            if (ws.pid.load(std::memory_order_relaxed) != 0 && index < worker_count_) {
+                if (indexes_.size() <= index) indexes_.resize(index + 1);
+                indexes_[index].restarts = std::max(indexes_[index].restarts, ws.restarts.load());
+            }
         }
+    } else {
+        procs_.attach(segment_.get());
     }
-    if (int rc = uv_loop_init(&loop_); rc != 0) {
-        FF_LOG_ALERT("uv_loop_init failed: %s", uv_strerror(rc));
-        return 1;
-    }
+    if (!write_pid_file())
+        return startup_failed("cannot write pid_file " + cfg_.pid_file + ": " + std::strerror(errno));
+    if (int rc = uv_loop_init(&loop_); rc != 0)
+        return startup_failed(std::string("uv_loop_init failed: ") + uv_strerror(rc));
     std::signal(SIGPIPE, SIG_IGN);
-    for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGTTIN, SIGTTOU, SIGCHLD}) {
+    for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU, SIGCHLD}) {
         auto h = std::make_unique<uv_signal_t>();
         uv_signal_init(&loop_, h.get());
         h->data = this;
@@ -165,15 +182,17 @@ int master_process::run() {
         FF_LOG_WARN(
             "running as root without \"user\": the workers keep root too; set \"user\" (e.g. "
             "\"nobody\") to drop it, or \"user\": \"root\" to keep it without this warning");
+    if (!handover_) warn_without_queue_migration();
     hand_over_logs(cfg_);
-    header.generation.store(generation_);
-    header.workers.store(worker_count_);
-    indexes_.resize(worker_count_);
+    if (owns_header()) {
+        header.generation.store(generation_);
+        header.workers.store(worker_count_);
+    }
+    indexes_.resize(std::max<std::size_t>(indexes_.size(), worker_count_));
     start_deadline_ms_ = monotonic_ms() + static_cast<std::uint64_t>(cfg_.reload_timeout.count());
     for (unsigned i = 0; i < worker_count_; ++i) {
         if (!start_worker(i, generation_, cfg_)) {
-            exit_code_ = 1;
-            begin_shutdown(false);
+            abandon_start("cannot start worker " + std::to_string(i));
             break;
         }
     }
@@ -213,6 +232,9 @@ void master_process::on_signal(uv_signal_t* handle, int signum) noexcept {
             break;
         case SIGUSR1:
             self->reopen_logs();
+            break;
+        case SIGUSR2:
+            self->begin_upgrade();
             break;
         case SIGTTIN:
             self->add_worker();
@@ -263,15 +285,17 @@ void master_process::tick() noexcept {
                 FF_LOG_INFO("the worker is ready");
             else
                 FF_LOG_INFO("all %u workers ready", worker_count_);
-            notifier_.ready();
+            if (handover_)
+                complete_handover();
+            else
+                notifier_.ready();
             if (reload_again_) {  // a SIGHUP that came while the first generation started
                 reload_again_ = false;
                 begin_reload();
             }
         } else if (now >= start_deadline_ms_) {
-            FF_LOG_ALERT("workers not ready within reload_timeout: giving up");
-            exit_code_ = 1;
-            begin_shutdown(false);
+            abandon_start("workers not ready within reload_timeout (" + std::to_string(cfg_.reload_timeout.count()) +
+                          " ms): giving up");
             return;
         }
     }
@@ -285,8 +309,10 @@ void master_process::tick() noexcept {
     }
     if (reload_.active)
         progress_reload(now);
-    else if (!starting_)
+    else if (!starting_ && !upgrade_.active && !handover_)
         progress_recycling(now);
+    if (upgrade_.active) progress_upgrade(now);
+    if (handover_) watch_old_master(now);
     watchdog_.check_heartbeats(now, procs_, static_cast<std::uint64_t>(cfg_.worker_timeout.count()));
     watchdog_.update_status(now, procs_, segment_.get()->header, worker_count_, generation_);
 }
@@ -302,7 +328,10 @@ void master_process::reap_children() noexcept {
             if (errno == EINTR) continue;
             return;  // ECHILD: nothing left
         }
-        if (auto w = procs_.remove(pid)) on_worker_exit(*w, status);
+        if (auto w = procs_.remove(pid))
+            on_worker_exit(*w, status);
+        else if (upgrade_.active && pid == upgrade_.pid)
+            on_upgrade_exit(status);
     }
 }
 
@@ -323,10 +352,14 @@ void master_process::on_worker_exit(worker_proc w, int status) noexcept {
     }
     const std::uint64_t now = monotonic_ms();
     if (starting_ && fatal) {
-        FF_LOG_ALERT("worker %u (pid %d) cannot start (%s): shutting down", w.index, static_cast<int>(w.pid),
-                     status_text.c_str());
-        exit_code_ = 1;
-        begin_shutdown(false);
+        abandon_start("worker " + std::to_string(w.index) + " (pid " + std::to_string(w.pid) + ") cannot start (" +
+                      status_text + ")");
+        return;
+    }
+    if (starting_ && handover_) {
+        // A new master in an upgrade does not wait out a crash loop: the old one still serves.
+        abandon_start("worker " + std::to_string(w.index) + " (pid " + std::to_string(w.pid) +
+                      ") exited before it was ready (" + status_text + ")");
         return;
     }
     if (reload_.active && w.generation == reload_.generation) {
@@ -372,7 +405,7 @@ void master_process::signal_generation(std::uint64_t generation, int sig, bool e
 // ---------------------------------------------------------------- scaling, logs, shutdown
 
 void master_process::add_worker() noexcept {
-    if (stopping_ || reload_.active) return;
+    if (stopping_ || reload_.active || upgrade_.active) return;
     std::string error;
     if (!sockets_.open(cfg_.listen, worker_count_ + 1, cfg_.backlog, error)) {
         FF_LOG_ERROR("SIGTTIN: cannot add a worker: %s", error.c_str());
@@ -386,7 +419,7 @@ void master_process::add_worker() noexcept {
 }
 
 void master_process::remove_worker() noexcept {
-    if (stopping_ || reload_.active || worker_count_ <= 1) return;
+    if (stopping_ || reload_.active || upgrade_.active || worker_count_ <= 1) return;
     unsigned index = --worker_count_;
     segment_.get()->header.workers.store(worker_count_);
     indexes_[index].respawn_at_ms = 0;
@@ -416,8 +449,12 @@ void master_process::hand_over_logs(const config& cfg) noexcept {
 void master_process::begin_shutdown(bool graceful) noexcept {
     if (stopping_) return;
     stopping_ = true;
-    segment_.get()->header.stopping.store(1);
-    notifier_.stopping();
+    if (owns_header()) {
+        segment_.get()->header.stopping.store(1);
+        notifier_.stopping();
+    }
+    // An upgrade still starting has lost its reason to be: the new master must not take over.
+    if (upgrade_.active && !upgrade_.ready) ::kill(upgrade_.pid, SIGTERM);
     shutdown_deadline_ms_ = monotonic_ms() + static_cast<std::uint64_t>(cfg_.shutdown_timeout.count());
     // Our copies of the sockets go first, so that the listeners really close (and refuse new
     // connections) as soon as each worker has stopped accepting.

@@ -1,7 +1,8 @@
 #pragma once
 // The master process's cycle (master), nginx's ngx_master_process_cycle on a libuv loop: signals,
 // reaping, respawn with backoff, scaling, graceful shutdown. The parts it drives live in their
-// own files: listen_sockets, process_table, reload (the SIGHUP state machine) and watchdog.
+// own files: listen_sockets, process_table, reload (the SIGHUP state machine), upgrade_master
+// (SIGUSR2, the binary upgrade) and watchdog.
 // Never touches a request.
 
 #include <uv.h>
@@ -21,6 +22,7 @@
 #include "master/reload_state.hpp"
 #include "master/sd_notify.hpp"
 #include "master/spawn.hpp"
+#include "master/upgrade.hpp"
 #include "master/watchdog.hpp"
 #include "shm/segment.hpp"
 
@@ -59,6 +61,22 @@ private:
     void commit_reload() noexcept;
     void rollback_reload(const std::string& why) noexcept;
     void record_reload(bool ok, const std::string& message) noexcept;
+    void begin_upgrade() noexcept;
+    void progress_upgrade(std::uint64_t now) noexcept;
+    void on_upgrade_exit(int status) noexcept;
+    void fail_upgrade(const std::string& why) noexcept;
+    void commit_upgrade() noexcept;
+    void complete_handover() noexcept;
+    void watch_old_master(std::uint64_t now) noexcept;
+    /// Start-up failed: logs `why`, tells the old master of an upgrade, returns 1.
+    int startup_failed(const std::string& why) noexcept;
+    /// The first generation cannot get ready: startup_failed, then an immediate shutdown.
+    void abandon_start(const std::string& why) noexcept;
+    /// Whether this master writes the segment's header (master_pid, generation, stopping): not a
+    /// new master before its hand-over, nor an old one after it.
+    [[nodiscard]] bool owns_header() const noexcept { return !handed_over_ && (!handover_ || handover_->done); }
+    [[nodiscard]] bool write_pid_file() noexcept;
+    void remove_pid_file(const std::string& path) noexcept;
     void begin_shutdown(bool graceful) noexcept;
     // Worker recycling (master/recycling.cpp).
     void progress_recycling(std::uint64_t now) noexcept;
@@ -91,6 +109,10 @@ private:
     std::vector<index_state> indexes_;
     reload_state reload_;
     recycle_state recycle_;
+    own_command self_;                  // binary and argv, read at start: what SIGUSR2 re-executes
+    upgrade_state upgrade_;             // old master: the new master being started
+    std::optional<handover> handover_;  // new master: the upgrade that started us
+    bool handed_over_ = false;          // old master: the new one serves; we drain and exit
     bool reload_again_ = false;
     bool starting_ = true;  // the first generation is not ready yet
     bool stopping_ = false;

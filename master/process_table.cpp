@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "shm/fold.hpp"
+#include "shm/segment.hpp"
 
 namespace fastfork::master {
 
@@ -14,6 +15,50 @@ void process_table::attach(shm::segment_layout* layout) noexcept {
     layout_ = layout;
     free_slots_.clear();
     for (unsigned s = shm::slot_capacity; s-- > 0;) free_slots_.push_back(s);
+}
+
+void process_table::attach(shm::segment_layout* layout, const std::vector<unsigned>& slots) noexcept {
+    layout_ = layout;
+    free_slots_.clear();
+    for (auto it = slots.rbegin(); it != slots.rend(); ++it)
+        if (*it < shm::slot_capacity) free_slots_.push_back(*it);
+}
+
+namespace {
+bool is_unheld(const shm::worker_slot& ws) noexcept {
+    return ws.pid.load(std::memory_order_relaxed) == 0 &&
+           ws.state.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(shm::worker_state::empty);
+}
+}  // namespace
+
+void process_table::adopt_free_slots() noexcept {
+    for (unsigned s = shm::slot_capacity; s-- > 0;) {
+        if (std::find(free_slots_.begin(), free_slots_.end(), s) != free_slots_.end()) continue;
+        if (std::any_of(workers_.begin(), workers_.end(), [s](const worker_proc& w) { return w.slot == s; })) continue;
+        if (is_unheld(layout_->slots[s])) free_slots_.insert(free_slots_.begin(), s);
+    }
+}
+
+std::vector<unsigned> process_table::lend_slots() {
+    std::vector<unsigned> out;
+    const std::size_t n = free_slots_.size() / 2;
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back(free_slots_.front());  // the cold end: take_slot() pops from the back
+        free_slots_.erase(free_slots_.begin());
+    }
+    return out;
+}
+
+void process_table::take_back(const std::vector<unsigned>& slots) noexcept {
+    for (unsigned s : slots) {
+        if (s >= shm::slot_capacity) continue;
+        auto& ws = layout_->slots[s];
+        // A new master killed before it could fold its dead workers leaves their slots behind:
+        // fold them here so their requests stay in the totals. A live orphan keeps its slot.
+        const auto pid = ws.pid.load(std::memory_order_relaxed);
+        if (pid != 0 && !shm::is_process_alive(pid)) shm::fold_into_retired(*layout_, s);
+        if (is_unheld(ws)) free_slots_.insert(free_slots_.begin(), s);
+    }
 }
 
 std::optional<unsigned> process_table::take_slot() noexcept {

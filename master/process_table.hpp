@@ -31,6 +31,20 @@ public:
     /// Starts using the slots of `layout` (all free); it must outlive the table's use.
     void attach(shm::segment_layout* layout) noexcept;
 
+    /// Starts using `slots` of `layout` only: a new master during a binary upgrade, whose old
+    /// master still owns the others.
+    void attach(shm::segment_layout* layout, const std::vector<unsigned>& slots) noexcept;
+    /// Takes every slot that no process holds (empty in shm, not ours) into the free list: the
+    /// new master once the old one has gone.
+    void adopt_free_slots() noexcept;
+    /// Removes half of the free slots (at least one kept) from the free list and returns them,
+    /// for the new master of an upgrade.
+    [[nodiscard]] std::vector<unsigned> lend_slots();
+    /// Takes lent slots back: a slot of a dead process is folded first (its master was killed
+    /// before it could), one of a live process (an orphan of a failed new master still writing
+    /// it) is skipped.
+    void take_back(const std::vector<unsigned>& slots) noexcept;
+
     /// A free stats slot (its note cleared), or nullopt when every slot is in use.
     [[nodiscard]] std::optional<unsigned> take_slot() noexcept;
     /// Gives back a slot that was taken but never held a process.

@@ -15,7 +15,7 @@ namespace fastfork::master {
 
 void master_process::record_reload(bool ok, const std::string& message) noexcept {
     auto& h = segment_.get()->header;
-    h.reload_seq.fetch_add(1, std::memory_order_acq_rel);  // odd: readers retry
+    h.reload_seq.fetch_add(1, std::memory_order_acq_rel);                // odd: readers retry
     shm::copy_text(h.reload_message, sizeof h.reload_message, message);  // cut at a UTF-8 boundary
     h.reload_ok.store(ok ? 1 : 0, std::memory_order_relaxed);
     h.reload_count.fetch_add(1, std::memory_order_relaxed);
@@ -25,6 +25,11 @@ void master_process::record_reload(bool ok, const std::string& message) noexcept
 
 void master_process::begin_reload() noexcept {
     if (stopping_) return;
+    if (upgrade_.active) {
+        FF_LOG_WARN("SIGHUP: refused during a binary upgrade (the new master reads the configuration)");
+        record_reload(false, "reload refused: a binary upgrade is in progress");
+        return;
+    }
     if (reload_.active || starting_) {
         FF_LOG_INFO("SIGHUP: a generation is still starting; reloading again after it");
         reload_again_ = true;

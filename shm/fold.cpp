@@ -12,10 +12,11 @@ counter* cells_of(worker_counters& c) noexcept {
     return reinterpret_cast<counter*>(&c);
 }
 
-// Plain relaxed stores rather than shm::add/set, as in fold_histogram: a fold moves values, it
-// does not record new ones, and it must behave the same whatever FF_NO_STATS says.
+// Not shm::add/set, as in fold_histogram: a fold moves values, it does not record new ones, and
+// it must behave the same whatever FF_NO_STATS says. An atomic add, because during a binary
+// upgrade two masters (old and new) fold into the same header.
 void move_into(counter& dst, std::uint64_t v) noexcept {
-    dst.store(dst.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+    dst.fetch_add(v, std::memory_order_relaxed);
 }
 
 }  // namespace

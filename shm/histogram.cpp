@@ -6,11 +6,12 @@
 namespace fastfork::shm {
 
 void fold_histogram(latency_histogram& into, latency_histogram& from) noexcept {
-    // The master folds only a dead worker's histogram, so it is the single writer of both here.
-    // Plain stores rather than shm::add/set: a fold moves values, it does not record new ones,
-    // and it must behave the same whatever FF_NO_STATS says.
+    // The master folds only a dead worker's histogram, so it is the single writer of `from`; `into`
+    // is shared by the old and the new master during a binary upgrade, hence the atomic add. Not
+    // shm::add/set: a fold moves values, it does not record new ones, and it must behave the
+    // same whatever FF_NO_STATS says.
     auto fold = [](counter& dst, counter& src) {
-        dst.store(dst.load(std::memory_order_relaxed) + src.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        dst.fetch_add(src.load(std::memory_order_relaxed), std::memory_order_relaxed);
         src.store(0, std::memory_order_relaxed);
     };
     for (std::size_t i = 0; i < histogram_buckets; ++i) fold(into.buckets[i], from.buckets[i]);

@@ -26,6 +26,13 @@ public:
     /// call, the owner of a foreign or untrusted segment, or the pid of a live master of it.
     [[nodiscard]] static segment create(std::string_view name, int master_pid);
 
+    /// Maps /fastfork.<name> read-write to continue it after a binary upgrade (shm/adopt.cpp):
+    /// the segment of `old_master`, which must be this process's parent and provably a master of
+    /// it (why_not_handover), owned by this euid, not group/other-writable, and of this very
+    /// layout version. Leaves the header as it is (the caller takes master_pid over once its
+    /// workers are ready). Throws std::runtime_error saying which check failed.
+    [[nodiscard]] static segment adopt(std::string_view name, long old_master);
+
     /// Maps /fastfork.<name> read-only (PROT_READ). Throws std::runtime_error when it is missing,
     /// not trusted (why_untrusted: another user's, or writable by others; the message names the
     /// owner), not a fastfork segment, or of another layout version (the message says which).

@@ -2,6 +2,7 @@
 
 #include <pwd.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -50,8 +51,9 @@ bool is_master_of(long pid, const struct stat& st, std::string_view path, std::s
         if (std::sscanf(line.c_str(), "Uid: %lu %lu", &real, &effective) == 2) {
             uid_seen = true;
             uid_ok = real == st.st_uid && effective == st.st_uid;
-            if (!uid_ok) why = "process " + std::to_string(pid) + " runs as " + describe_user(static_cast<uid_t>(effective)) +
-                               ", not as the segment's owner " + describe_user(st.st_uid);
+            if (!uid_ok)
+                why = "process " + std::to_string(pid) + " runs as " + describe_user(static_cast<uid_t>(effective)) +
+                      ", not as the segment's owner " + describe_user(st.st_uid);
             break;
         }
     }
@@ -75,6 +77,15 @@ bool is_master_of(long pid, const struct stat& st, std::string_view path, std::s
     why = "process " + std::to_string(pid) + " does not have " + std::string(path) +
           " mapped: it is not a fastfork master of this segment";
     return false;
+}
+
+std::string why_not_handover(long old_master, const struct stat& st, std::string_view path) {
+    if (old_master != static_cast<long>(::getppid()))
+        return "the hand-over names master " + std::to_string(old_master) + ", but this process's parent is " +
+               std::to_string(::getppid()) + ": only a master upgrading itself hands its segment over";
+    std::string why;
+    if (!is_master_of(old_master, st, path, why)) return why;
+    return {};
 }
 
 }  // namespace fastfork::shm

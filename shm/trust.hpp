@@ -27,4 +27,11 @@ namespace fastfork::shm {
 /// Reading another user's maps needs ptrace access, which root and the owner have.
 [[nodiscard]] bool is_master_of(long pid, const struct stat& st, std::string_view path, std::string& why);
 
+/// Empty when this process may take over the segment `st` (at `path`) from `old_master` in a
+/// binary upgrade: `old_master` is this process's parent (the master that forked and exec'd us)
+/// and provably a master of this very segment (is_master_of). Otherwise why not. Any other
+/// process that names a live master in the environment is refused: only the master itself hands
+/// its segment over.
+[[nodiscard]] std::string why_not_handover(long old_master, const struct stat& st, std::string_view path);
+
 }  // namespace fastfork::shm

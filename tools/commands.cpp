@@ -168,19 +168,24 @@ int run_status(const std::string& name) {
     return s.stale ? exit_failure : exit_ok;
 }
 
-int run_reload(const std::string& name, double timeout_s) {
+namespace {
+
+// SIGHUP (reload) or SIGUSR2 (upgrade), then the result the master records in the segment.
+int signal_and_wait_result(const std::string& name, int sig, const char* what, double timeout_s) {
     int code = exit_ok;
     auto seg = open_instance(name, code);
     if (!seg) return code;
     const long pid = verified_master(*seg);
     if (pid == 0) return exit_failure;
     shm::snapshot before = shm::take_snapshot(*seg->get(), seg->name());
-    if (::kill(static_cast<pid_t>(pid), SIGHUP) != 0) {
-        std::fprintf(stderr, "fastforkctl: kill(%ld, SIGHUP) failed: %s\n", pid, std::strerror(errno));
+    if (::kill(static_cast<pid_t>(pid), sig) != 0) {
+        std::fprintf(stderr, "fastforkctl: kill(%ld, SIG%s) failed: %s\n", pid, sigabbrev_np(sig),
+                     std::strerror(errno));
         return exit_failure;
     }
     if (timeout_s <= 0) {
-        std::printf("sent SIGHUP to master %ld (reload); not waiting for the result (--timeout 0)\n", pid);
+        std::printf("sent SIG%s to master %ld (%s); not waiting for the result (--timeout 0)\n", sigabbrev_np(sig), pid,
+                    what);
         return exit_ok;
     }
     const std::uint64_t deadline = monotonic_ns() + static_cast<std::uint64_t>(timeout_s * 1e9);
@@ -189,24 +194,34 @@ int run_reload(const std::string& name, double timeout_s) {
         if (now.last_reload.count > before.last_reload.count) {
             const char* msg = now.last_reload.message.c_str();
             if (now.last_reload.ok == 1) {
-                std::printf("reload #%llu ok%s%s\n", static_cast<unsigned long long>(now.last_reload.count),
+                std::printf("%s #%llu ok%s%s\n", what, static_cast<unsigned long long>(now.last_reload.count),
                             *msg ? ": " : "", msg);
                 return exit_ok;
             }
-            std::fprintf(stderr, "fastforkctl: reload #%llu failed: %s\n",
+            std::fprintf(stderr, "fastforkctl: %s #%llu failed: %s\n", what,
                          static_cast<unsigned long long>(now.last_reload.count), msg);
             return exit_failure;
         }
         if (now.stale) {
-            std::fprintf(stderr, "fastforkctl: master %ld exited before reporting the reload\n", pid);
+            std::fprintf(stderr, "fastforkctl: master %ld exited before reporting the %s\n", pid, what);
             return exit_failure;
         }
         if (monotonic_ns() >= deadline) {
-            std::fprintf(stderr, "fastforkctl: no reload result from master %ld within %g s\n", pid, timeout_s);
+            std::fprintf(stderr, "fastforkctl: no %s result from master %ld within %g s\n", what, pid, timeout_s);
             return exit_failure;
         }
         sleep_poll();
     }
+}
+
+}  // namespace
+
+int run_reload(const std::string& name, double timeout_s) {
+    return signal_and_wait_result(name, SIGHUP, "reload", timeout_s);
+}
+
+int run_upgrade(const std::string& name, double timeout_s) {
+    return signal_and_wait_result(name, SIGUSR2, "upgrade", timeout_s);
 }
 
 int run_signal(const std::string& name, int sig, const char* what, double wait_s) {
@@ -216,7 +231,8 @@ int run_signal(const std::string& name, int sig, const char* what, double wait_s
     const long pid = verified_master(*seg);
     if (pid == 0) return exit_failure;
     if (::kill(static_cast<pid_t>(pid), sig) != 0) {
-        std::fprintf(stderr, "fastforkctl: kill(%ld, SIG%s) failed: %s\n", pid, sigabbrev_np(sig), std::strerror(errno));
+        std::fprintf(stderr, "fastforkctl: kill(%ld, SIG%s) failed: %s\n", pid, sigabbrev_np(sig),
+                     std::strerror(errno));
         return exit_failure;
     }
     std::printf("sent SIG%s to master %ld (%s)\n", sigabbrev_np(sig), pid, what);

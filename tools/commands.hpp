@@ -30,6 +30,10 @@ int run_status(const std::string& name);
 /// `reload`: SIGHUP, then wait up to `timeout_s` for reload_count to grow; 0 iff reload_ok == 1.
 /// timeout_s == 0: do not wait; 0 once the signal is sent (saying that it did not wait).
 int run_reload(const std::string& name, double timeout_s);
+/// `upgrade`: SIGUSR2 (binary upgrade), then wait up to `timeout_s` for its result, recorded
+/// like a reload's: 0 when the new master serves (its pid is printed), 1 with the reason when
+/// the old master kept serving.
+int run_upgrade(const std::string& name, double timeout_s);
 /// `stop`, `quit`, `reopen`, `add-worker`, `remove-worker`: sends `sig` to the master. With
 /// wait_s > 0 (stop, quit), then waits up to wait_s for the master to exit: 1 if it has not.
 /// Every control command signals only a pid that provably is a master of the segment

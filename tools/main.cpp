@@ -1,5 +1,6 @@
 // fastforkctl: the operator's CLI for running fastfork instances. Reads the stats segment
-// read-only (stats, status, list) and signals the master (reload, stop, quit, reopen, scaling).
+// read-only (stats, status, list) and signals the master (reload, upgrade, stop, quit, reopen,
+// scaling).
 // Exit codes: 0 ok, 1 failure, 2 usage.
 
 #include <cerrno>
@@ -31,6 +32,10 @@ constexpr const char* usage_text =
     "      --count N        with --watch: stop after N refreshes\n"
     "  status               master pid, uptime, generation, last reload, workers (exit 1 if stale)\n"
     "  reload               SIGHUP, then wait for the result (exit 0 ok, 1 failed: prints why)\n"
+    "      --timeout SECONDS  how long to wait for the result (default 60; 0: do not wait)\n"
+    "  upgrade              binary upgrade (SIGUSR2): the new master takes the sockets and the\n"
+    "                       stats over; wait for the result (exit 0 it serves, 1 the old master\n"
+    "                       kept serving: prints why)\n"
     "      --timeout SECONDS  how long to wait for the result (default 60; 0: do not wait)\n"
     "  stop                 graceful shutdown (SIGTERM), then wait for the master to exit\n"
     "      --timeout SECONDS  how long to wait (default 60; exit 1 if it is still running)\n"
@@ -127,9 +132,9 @@ int main(int argc, char** argv) {
     if (stats_flags && command != "stats")
         return usage_error("--json, --prometheus, --watch and --count go with stats");
     if (count_given && !watch_given) return usage_error("--count goes with --watch");
-    const bool waits = command == "reload" || command == "stop" || command == "quit";
-    if (timeout_given && !waits) return usage_error("--timeout goes with reload, stop and quit");
-    if (no_wait && !waits) return usage_error("--no-wait goes with reload, stop and quit");
+    const bool waits = command == "reload" || command == "upgrade" || command == "stop" || command == "quit";
+    if (timeout_given && !waits) return usage_error("--timeout goes with reload, upgrade, stop and quit");
+    if (no_wait && !waits) return usage_error("--no-wait goes with reload, upgrade, stop and quit");
     if (no_wait && timeout_given) return usage_error("--no-wait and --timeout exclude each other");
     if (no_wait) timeout_s = 0;
 
@@ -137,6 +142,7 @@ int main(int argc, char** argv) {
     if (command == "stats") return run_stats(name, stats);
     if (command == "status") return run_status(name);
     if (command == "reload") return run_reload(name, timeout_s);
+    if (command == "upgrade") return run_upgrade(name, timeout_s);
     if (command == "stop") return run_signal(name, SIGTERM, "graceful shutdown", timeout_s);
     if (command == "quit") return run_signal(name, SIGQUIT, "immediate stop", timeout_s);
     if (command == "reopen") return run_signal(name, SIGUSR1, "reopen log files");
