@@ -192,7 +192,7 @@ void server::accept_connection(int fd, const sockaddr_storage& peer) noexcept {
     }
     ++open_connections_;
     shm::add(counters_->connections_active);
-    if (!c->open(*this, fd, next_connection_id_++, peer)) return;
+    c->open(*this, fd, next_connection_id_++, peer);
 
     unsigned refusal = 0;
     if (open_connections_ > opts_.max_connections) {
@@ -208,7 +208,11 @@ void server::accept_connection(int fd, const sockaddr_storage& peer) noexcept {
             c->counted_per_ip = true;
         }
     }
-    if (refusal) c->refuse(refusal);
+    // Last: either may close the connection and hand it back to the pool.
+    if (refusal)
+        c->refuse(refusal);
+    else
+        c->start();
 }
 
 void server::on_connection_closed(connection& c) noexcept {
