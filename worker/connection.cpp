@@ -103,6 +103,8 @@ void connection::start() noexcept {
         return;
     }
     release_input_if_empty();  // nothing yet: no buffer while the connection waits
+    // Accepted with nothing to read: the kernel held it back for the whole deferral.
+    if (srv_->accept_deferral_ms() != 0) srv_->start_wait(*this, wait_kind::header_after_deferral);
     restart_reading();
 }
 
@@ -232,7 +234,9 @@ void connection::on_input() noexcept {
             ex_ = srv_->exchanges().acquire();
             set_remote_on(ex_->ctx);
             // A fresh connection already waits under the header timeout since its accept.
-            if (!srv_->is_waiting(*this, wait_kind::header)) srv_->start_wait(*this, wait_kind::header);
+            if (!srv_->is_waiting(*this, wait_kind::header) &&
+                !srv_->is_waiting(*this, wait_kind::header_after_deferral))
+                srv_->start_wait(*this, wait_kind::header);
             [[fallthrough]];
         case phase::head:
             parse_head();
@@ -541,6 +545,7 @@ void connection::on_timeout(wait_kind kind) noexcept {
             close_now();
             return;
         case wait_kind::header:
+        case wait_kind::header_after_deferral:
             timeout_list::unlink(*this);
             if (phase_ == phase::head) {
                 count(shm::timeout_kind::header);

@@ -69,7 +69,12 @@ class Drain(unittest.TestCase):
     def test_silent_connection_closed_during_drain(self):
         with ServerProcess() as srv:
             with socket.create_connection(("127.0.0.1", srv.port), timeout=scaled(5)) as s:
-                time.sleep(0.1)
+                # The kernel holds a silent connection back for the accept deferral (1 s,
+                # TCP_DEFER_ACCEPT) before the server sees it: wait until it has been accepted.
+                deadline = time.monotonic() + scaled(5)
+                while srv.healthz()["connections_active"] < 2:  # /healthz's own is the other
+                    self.assertLess(time.monotonic(), deadline, "the silent connection was never accepted")
+                    time.sleep(0.05)
                 srv.signal(signal.SIGTERM)
                 self.assertEqual(read_until_close(s, 3), b"")
             self.assertEqual(srv.wait(3.0), 0, srv.log())
