@@ -172,6 +172,25 @@ BOOST_AUTO_TEST_CASE(client_that_stops_reading_is_closed_after_the_write_timeout
     BOOST_TEST(timeouts(s, shm::timeout_kind::write) == 1u);
 }
 
+// The listener defers accepts (TCP_DEFER_ACCEPT): a connection is accepted once its request is
+// there, and one that stays silent only after about a second, with the rest of its header timeout.
+BOOST_AUTO_TEST_CASE(silent_connection_is_accepted_after_the_deferral_and_cut_from_its_connect) {
+    server_thread s;
+    s.opts.header_timeout = 1500ms;
+    s.start();
+    const auto start = clock::now();
+    client c(s.port);
+    std::this_thread::sleep_for(300ms);
+    BOOST_TEST(get(s.counters.connections_accepted) == 0u);
+    BOOST_TEST(eventually([&] { return get(s.counters.connections_accepted) == 1; }, 3000ms));
+    BOOST_TEST(elapsed_ms(start) >= 800);
+    BOOST_TEST(c.read_to_eof(5000ms));
+    BOOST_TEST(c.data.empty());  // nothing was asked
+    // 1.5 s from the connect, not from the accept (that would be 2.5 s or more).
+    BOOST_TEST(elapsed_ms(start) >= 1400);
+    BOOST_TEST(elapsed_ms(start) < scaled(2300ms).count());
+}
+
 // A fresh connection is served before it is registered with the loop (connection::start): an
 // answer larger than the socket's send buffer must still arrive whole, through the loop.
 BOOST_AUTO_TEST_CASE(first_answer_larger_than_the_send_buffer_arrives_whole) {
