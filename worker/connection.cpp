@@ -519,6 +519,12 @@ void connection::close_now() noexcept {
     release_closed();
 }
 
+void connection::close_unregistered_socket() noexcept {
+    if (registered_ || fd_ < 0 || phase_ == phase::closing) return;
+    ::close(fd_);
+    fd_ = -1;
+}
+
 void connection::on_closed(uv_handle_t* handle) noexcept {
     auto* self = static_cast<connection*>(handle->data);
     FF_ASSERT(self);

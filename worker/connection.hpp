@@ -65,6 +65,9 @@ public:
     void on_timeout(wait_kind kind) noexcept;
     /// Close an idle connection now (drain); no-op in other phases.
     void close_if_idle() noexcept;
+    /// At server teardown: closes the socket of an open connection that never became a handle
+    /// (handles are closed with the loop). Its fiber, if any, is abandoned with the server.
+    void close_unregistered_socket() noexcept;
 
     [[nodiscard]] phase state() const noexcept { return phase_; }
     [[nodiscard]] std::uint64_t ip_key() const noexcept { return ip_key_; }

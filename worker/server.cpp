@@ -86,6 +86,10 @@ server::~server() {
     // the close callbacks, then release the loop. Fibers still suspended in a handler at this
     // point (shutdown deadline) are abandoned with their stacks: the process is exiting.
     fibers_->free_idle();
+    // A peer waiting on a request still in flight must see the connection end, as it does for
+    // the handles close_loop closes.
+    for (connection_slab& slab : connection_slabs_)
+        for (std::size_t i = 0; i < slab_connections; ++i) slab.conns[i].close_unregistered_socket();
     close_loop(&loop_);
 }
 

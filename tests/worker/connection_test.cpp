@@ -191,6 +191,20 @@ BOOST_AUTO_TEST_CASE(silent_connection_is_accepted_after_the_deferral_and_cut_fr
     BOOST_TEST(elapsed_ms(start) < scaled(2300ms).count());
 }
 
+// A request still in flight on a connection that never became a loop handle: stopping the
+// server must end it too (close_loop only closes handles).
+BOOST_AUTO_TEST_CASE(stopping_the_server_ends_a_fresh_connection_in_flight) {
+    server_thread s;
+    s.handler = [](fastfork::http::request_ctx& ctx) { ctx.sleep(10000ms); };
+    s.start();
+    client c(s.port);
+    c.send(get_root);
+    BOOST_REQUIRE(eventually([&] { return s.handler_calls == 1; }, 5000ms));
+    s.stop();
+    BOOST_TEST((c.read_to_eof(3000ms) || c.error != 0));
+    BOOST_TEST(c.data.empty());
+}
+
 // A fresh connection is served before it is registered with the loop (connection::start): an
 // answer larger than the socket's send buffer must still arrive whole, through the loop.
 BOOST_AUTO_TEST_CASE(first_answer_larger_than_the_send_buffer_arrives_whole) {
