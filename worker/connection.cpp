@@ -117,7 +117,7 @@ void connection::refuse(unsigned status) noexcept {
 void connection::set_nodelay() noexcept {
     // Like nginx's tcp_nodelay: only a connection that lives on (keep-alive) or whose answer
     // needs several writes can have Nagle delay a segment; a one-request connection never does,
-    // and skipping setsockopt saves one syscall of its seven.
+    // and skipping setsockopt keeps it at accept4, read, write, close.
     if (nodelay_) return;
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -132,6 +132,7 @@ bool connection::ensure_registered() noexcept {
     if (int rc = uv_tcp_open(&tcp_, fd_); rc != 0) {
         FF_LOG_ERROR("uv_tcp_open(fd %d) failed: %s", fd_, uv_strerror(rc));
         ::close(fd_);  // a handle that failed to open does not own it
+        fd_ = -1;      // the number may be reused at once: no later call may touch it
         peer_error_ = rc;
         return false;
     }
