@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,8 +43,10 @@ std::size_t format_address(int family, const std::uint8_t* addr, char* out, std:
     return s ? std::strlen(s) : 0;
 }
 
-bool connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_storage& peer) noexcept {
+void connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_storage& peer) noexcept {
     srv_ = &srv;
+    fd_ = fd;
+    registered_ = false;
     id_ = id;
     requests_ = 0;
     opened_ms_ = uv_now(srv.loop());
@@ -73,20 +76,37 @@ bool connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_stor
         ip_key_ = prefix ^ (std::uint64_t{3} << 62);
     }
 
-    uv_tcp_init(srv.loop(), &tcp_);
-    tcp_.data = this;
-    if (int rc = uv_tcp_open(&tcp_, fd); rc != 0) {
-        FF_LOG_ERROR("uv_tcp_open(fd %d) failed: %s", fd, uv_strerror(rc));
-        ::close(fd);
-        phase_ = phase::closing;
-        uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
-        return false;
-    }
     // A connection that never sends a byte is cut by the header timeout, like a slow one.
     srv.start_wait(*this, wait_kind::header);
     shm::add(srv.counters().connections_idle);
+}
+
+void connection::start() noexcept {
+    // The optimistic read: with TCP_DEFER_ACCEPT on the listener the request is usually here
+    // already, and then no poll registration is needed before the answer.
+    uv_buf_t buf;
+    alloc_input(&buf);
+    ssize_t n;
+    do {
+        n = ::read(fd_, buf.base, buf.len);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        in_->commit(static_cast<std::size_t>(n));
+        shm::add(srv_->counters().bytes_in, static_cast<std::uint64_t>(n));
+        on_input();
+        // An incomplete head waits for the rest on the loop (a busy or closed connection
+        // decides for itself whether it needs the loop).
+        if (phase_ == phase::head) restart_reading();
+        return;
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+        on_peer_gone(n == 0 ? UV_EOF : -errno);
+        return;
+    }
+    release_input_if_empty();  // nothing yet: no buffer while the connection waits
+    // Accepted with nothing to read: the kernel held it back for the whole deferral.
+    if (srv_->accept_deferral_ms() != 0) srv_->start_wait(*this, wait_kind::header_after_deferral);
     restart_reading();
-    return true;
 }
 
 void connection::refuse(unsigned status) noexcept {
@@ -98,14 +118,35 @@ void connection::refuse(unsigned status) noexcept {
 void connection::set_nodelay() noexcept {
     // Like nginx's tcp_nodelay: only a connection that lives on (keep-alive) or whose answer
     // needs several writes can have Nagle delay a segment; a one-request connection never does,
-    // and skipping setsockopt saves one syscall of its seven.
+    // and skipping setsockopt keeps it at accept4, read, write, close.
     if (nodelay_) return;
-    uv_tcp_nodelay(&tcp_, 1);
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     nodelay_ = true;
+}
+
+bool connection::ensure_registered() noexcept {
+    if (registered_) return true;
+    uv_tcp_init(srv_->loop(), &tcp_);
+    tcp_.data = this;
+    registered_ = true;  // from here on the handle owns the descriptor and closes it
+    if (int rc = uv_tcp_open(&tcp_, fd_); rc != 0) {
+        FF_LOG_ERROR("uv_tcp_open(fd %d) failed: %s", fd_, uv_strerror(rc));
+        ::close(fd_);  // a handle that failed to open does not own it
+        fd_ = -1;      // the number may be reused at once: no later call may touch it
+        peer_error_ = rc;
+        return false;
+    }
+    return true;
 }
 
 void connection::restart_reading() noexcept {
     if (reading_ || peer_error_ || phase_ == phase::closing) return;
+    if (!ensure_registered()) {
+        // Not in the middle of a request (a waiting fiber checks peer_error_ when resumed).
+        if (phase_ != phase::busy) close_now();
+        return;
+    }
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0) reading_ = true;
 }
 
@@ -195,7 +236,9 @@ void connection::on_input() noexcept {
             ex_ = srv_->exchanges().acquire();
             set_remote_on(ex_->ctx);
             // A fresh connection already waits under the header timeout since its accept.
-            if (!srv_->is_waiting(*this, wait_kind::header)) srv_->start_wait(*this, wait_kind::header);
+            if (!srv_->is_waiting(*this, wait_kind::header) &&
+                !srv_->is_waiting(*this, wait_kind::header_after_deferral))
+                srv_->start_wait(*this, wait_kind::header);
             [[fallthrough]];
         case phase::head:
             parse_head();
@@ -283,16 +326,20 @@ bool connection::flush() noexcept {
         return false;
     }
     const std::size_t total = out_->size();
-    uv_buf_t b = uv_buf_init(out_->data(), static_cast<unsigned>(total));
-    int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1);
+    // write(2) itself, registered or not: nothing is queued in libuv here (checked above), so
+    // this is what uv_try_write would do, minus its checks.
+    ssize_t n;
+    do {
+        n = ::write(fd_, out_->data(), total);
+    } while (n < 0 && errno == EINTR);
     if (n >= 0 && static_cast<std::size_t>(n) == total) {
         shm::add(srv_->counters().bytes_out, total);
         out_->clear();
         return true;
     }
-    if (n < 0 && n != UV_EAGAIN) {
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
         out_->clear();
-        peer_error_ = n;
+        peer_error_ = -errno;
         return false;
     }
     std::size_t written = n < 0 ? 0 : static_cast<std::size_t>(n);
@@ -304,7 +351,11 @@ bool connection::flush() noexcept {
         return false;
     }
     set_nodelay();  // the rest goes out in several segments: Nagle must not hold them back
-    b = uv_buf_init(out_->data() + written, static_cast<unsigned>(total - written));
+    if (!ensure_registered()) {
+        out_->clear();
+        return false;
+    }
+    uv_buf_t b = uv_buf_init(out_->data() + written, static_cast<unsigned>(total - written));
     ex_->write_req.data = this;
     if (int rc = uv_write(&ex_->write_req, reinterpret_cast<uv_stream_t*>(&tcp_), &b, 1, on_write_done); rc != 0) {
         out_->clear();
@@ -449,8 +500,7 @@ void connection::close_gracefully() noexcept {
         in_->clear();
         rd_ = 0;
     }
-    uv_os_fd_t fd;
-    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) == 0) ::shutdown(fd, SHUT_WR);
+    ::shutdown(fd_, SHUT_WR);
     srv_->start_wait(*this, wait_kind::linger);
     restart_reading();
 }
@@ -461,21 +511,39 @@ void connection::close_now() noexcept {
     phase_ = phase::closing;
     timeout_list::unlink(*this);
     reading_ = false;
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
+    if (registered_) {
+        uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
+        return;
+    }
+    // Never on the loop: nothing in epoll to remove, nothing queued, no callback to wait for.
+    // Every caller returns right after closing, so the memory can go back at once.
+    ::close(fd_);
+    release_closed();
+}
+
+void connection::close_unregistered_socket() noexcept {
+    if (registered_ || fd_ < 0 || phase_ == phase::closing) return;
+    ::close(fd_);
+    fd_ = -1;
 }
 
 void connection::on_closed(uv_handle_t* handle) noexcept {
     auto* self = static_cast<connection*>(handle->data);
     FF_ASSERT(self);
+    self->release_closed();
+}
+
+void connection::release_closed() noexcept {
     // libuv completes every queued write (UV_ECANCELED) before the close callback.
-    FF_INVARIANT(!self->write_queued_, "connection closed with a write still queued");
-    server& srv = *self->srv_;
-    if (self->in_) srv.buffers().release(self->in_);
-    if (self->out_) srv.buffers().release(self->out_);
-    if (self->ex_) srv.exchanges().release(self->ex_);
-    self->in_ = self->out_ = nullptr;
-    self->ex_ = nullptr;
-    srv.on_connection_closed(*self);
+    FF_INVARIANT(!write_queued_, "connection closed with a write still queued");
+    server& srv = *srv_;
+    if (in_) srv.buffers().release(in_);
+    if (out_) srv.buffers().release(out_);
+    if (ex_) srv.exchanges().release(ex_);
+    in_ = out_ = nullptr;
+    ex_ = nullptr;
+    fd_ = -1;
+    srv.on_connection_closed(*this);
 }
 
 void connection::on_timeout(wait_kind kind) noexcept {
@@ -485,6 +553,7 @@ void connection::on_timeout(wait_kind kind) noexcept {
             close_now();
             return;
         case wait_kind::header:
+        case wait_kind::header_after_deferral:
             timeout_list::unlink(*this);
             if (phase_ == phase::head) {
                 count(shm::timeout_kind::header);

@@ -4,6 +4,12 @@
 // closes with a half-close and a short linger so no RST eats the last response. The request
 // loop that runs on the fiber (head → body → handler → response, pipelined) is in
 // worker/request_loop.cpp.
+//
+// A fresh socket is a raw descriptor, not yet known to libuv: it is read once right after
+// accept, and a request that is all there is answered with one write; a close-mode connection
+// then ends with close(2) having cost accept4, read, write and close only. Only a connection
+// that must wait (for input, for a partial write, for the linger, to stay alive) becomes a
+// uv_tcp_t on the loop, which costs an ioctl and epoll_ctl(ADD), and epoll_ctl(DEL) at close.
 
 #include <sys/socket.h>
 #include <uv.h>
@@ -46,8 +52,12 @@ public:
         in_handler,  // a handler runs with views (and maybe its own copies of them): it must not move
     };
 
-    /// Takes ownership of the accepted socket `fd`. Returns false (fd closed) when libuv refuses it.
-    [[nodiscard]] bool open(server& srv, int fd, std::uint64_t id, const sockaddr_storage& peer) noexcept;
+    /// Takes ownership of the accepted socket `fd` (non-blocking); no syscall. Then exactly one
+    /// of start() or refuse().
+    void open(server& srv, int fd, std::uint64_t id, const sockaddr_storage& peer) noexcept;
+    /// Reads what has arrived and serves it; waits on the loop only for what has not. The
+    /// connection may be closed (and back in the server's pool) when this returns.
+    void start() noexcept;
 
     /// Answers `status` at once and closes gracefully (admission refusals: 429, 503).
     void refuse(unsigned status) noexcept;
@@ -56,6 +66,9 @@ public:
     void on_timeout(wait_kind kind) noexcept;
     /// Close an idle connection now (drain); no-op in other phases.
     void close_if_idle() noexcept;
+    /// At server teardown: closes the socket of an open connection that never became a handle
+    /// (handles are closed with the loop). Its fiber, if any, is abandoned with the server.
+    void close_unregistered_socket() noexcept;
 
     [[nodiscard]] phase state() const noexcept { return phase_; }
     [[nodiscard]] std::uint64_t ip_key() const noexcept { return ip_key_; }
@@ -83,6 +96,9 @@ private:
     void parse_head() noexcept;  // on the loop: feed_head, then start a fiber or close
     void start_fiber() noexcept;
     void restart_reading() noexcept;
+    /// Makes the raw socket a uv_tcp_t on the loop (once); false: libuv refused it.
+    bool ensure_registered() noexcept;
+    void release_closed() noexcept;  // the memory goes back to the pools and the server, last
     void set_nodelay() noexcept;
     void set_remote_on(http::request_ctx& ctx) const noexcept;
     bool flush() noexcept;  // writes out_; may suspend the fiber; false: failed
@@ -117,7 +133,7 @@ private:
     void mark_head_done() noexcept;  // latency starts: the request head is parsed
     void record_latency() noexcept;  // latency ends: the response is serialized
 
-    uv_tcp_t tcp_{};
+    uv_tcp_t tcp_{};  // initialized only once registered_
     server* srv_ = nullptr;
     http::byte_buffer* in_ = nullptr;   // read buffer; bytes [rd_, size) are not yet processed
     http::byte_buffer* out_ = nullptr;  // responses not yet written
@@ -129,9 +145,11 @@ private:
     std::uint64_t opened_ms_ = 0;  // uv_now at accept: the connection's age in the hang report
     request_note note_;            // the request whose handler runs, while it runs
     std::uint64_t ip_key_ = 0;
+    int fd_ = -1;         // the socket; owned by tcp_ once registered_
     int peer_error_ = 0;  // UV_EOF or an error once the peer is gone
     phase phase_ = phase::idle;
     input_pin pin_ = input_pin::none;
+    bool registered_ = false;     // tcp_ is open on the loop: closing goes through uv_close
     bool reading_ = false;        // uv_read_start is in effect
     bool waiting_input_ = false;  // the fiber is suspended in wait_input
     bool waiting_write_ = false;  // the fiber is suspended until on_write_done

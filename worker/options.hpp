@@ -32,7 +32,9 @@ struct options {
     // ---- timeouts ----
     // From accept to the end of the first request's head (→ 408); on a keep-alive connection,
     // from the first byte of each later request. From accept, not from the first byte: a client
-    // that connects and stays silent must not hold its connection without a deadline.
+    // that connects and stays silent must not hold its connection without a deadline. When it
+    // is at least 1 s the listeners defer accepts by 1 s (server.cpp), and a connection accepted
+    // silent after that gets the rest: the deadline still counts from its connect.
     millis header_timeout{10'000};
     millis read_timeout{30'000};     // longest gap between body reads → 408
     millis write_timeout{30'000};    // longest a pending write may make no progress → close

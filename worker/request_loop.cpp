@@ -295,12 +295,11 @@ connection::wait_result connection::wait_input() noexcept {
 bool connection::send_file_body(const http::response& resp) noexcept {
     // The head (and any pipelined answers before it) goes first; then the file, zero-copy. Once
     // the head is out, a failure can only be reported by closing: Content-Length promised more.
-    uv_os_fd_t fd;
-    if (!flush() || uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) != 0) {
+    if (!flush()) {
         close_now();
         return false;
     }
-    const send_file_result r = send_file_all(srv_->fibers(), *fiber_, fd, resp.body_file_fd(), resp.body_file_offset(),
+    const send_file_result r = send_file_all(srv_->fibers(), *fiber_, fd_, resp.body_file_fd(), resp.body_file_offset(),
                                              resp.body_file_length(), srv_->opts().write_timeout);
     shm::add(srv_->counters().bytes_out, r.sent);
     if (r.error == 0) return true;

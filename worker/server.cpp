@@ -1,6 +1,9 @@
 #include "worker/server.hpp"
 
 #include <malloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +25,17 @@ constexpr std::size_t slab_connections = 256;
 
 std::uint64_t ms(millis m) noexcept {
     return static_cast<std::uint64_t>(m.count() < 0 ? 0 : m.count());
+}
+
+// TCP_DEFER_ACCEPT: the kernel completes a connection only once its first data arrives, so the
+// read right after accept finds the request and no poll registration is needed. One second is
+// the shortest deferral (one SYN-ACK retransmission) and covers every client that sends its
+// request right after connecting; a longer one would gain only clients silent for longer (a
+// browser's preconnect) and hide more connections that the server cannot count, limit or, at
+// shutdown, close. Off when the header timeout is shorter: the kernel would hold a silent
+// connection past the deadline that must cut it.
+int accept_deferral_seconds(millis header_timeout) noexcept {
+    return header_timeout >= millis(1000) ? 1 : 0;
 }
 
 pool_limits pool_limits_of(const options& o) noexcept {
@@ -73,10 +87,25 @@ server::~server() {
     // the close callbacks, then release the loop. Fibers still suspended in a handler at this
     // point (shutdown deadline) are abandoned with their stacks: the process is exiting.
     fibers_->free_idle();
+    // A peer waiting on a request still in flight must see the connection end, as it does for
+    // the handles close_loop closes.
+    for (connection_slab& slab : connection_slabs_)
+        for (std::size_t i = 0; i < slab_connections; ++i) slab.conns[i].close_unregistered_socket();
     close_loop(&loop_);
 }
 
 void server::add_listener(int fd) {
+    // Set here, not where the socket is made: a reload may change header_timeout for a socket
+    // the master keeps, so every worker sets what its own options say (0 turns it off).
+    const int seconds = accept_deferral_seconds(opts_.header_timeout);
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds) != 0) {
+        FF_LOG_WARN("setsockopt(listen fd %d, TCP_DEFER_ACCEPT) failed: %s", fd, std::strerror(errno));
+        deferral_failed_ = true;
+    }
+    accept_deferral_ms_ = deferral_failed_ ? 0 : static_cast<std::uint64_t>(seconds) * 1000;
+    const std::uint64_t header = ms(opts_.header_timeout);
+    waits(wait_kind::header_after_deferral)
+        .set_timeout(header > accept_deferral_ms_ ? header - accept_deferral_ms_ : 0);
     listeners_.push_back(std::make_unique<listener>(&loop_, fd, on_accept, this, *counters_));
 }
 
@@ -99,7 +128,10 @@ exit_reason server::run(bool ignore_sigint) {
     }
     // One sweep timer serves every timeout list; its period bounds how late a timeout fires.
     std::uint64_t shortest = std::min(ms(opts_.max_idle_worker_duration), ms(opts_.drain_idle_grace));
-    for (const timeout_list& l : waits_) shortest = std::min(shortest, l.timeout());
+    // Not the deferral's list: its timeout is what remains of the header timeout, short by
+    // design, and a deadline met to within the period is enough there.
+    for (wait_kind k : {wait_kind::header, wait_kind::idle, wait_kind::body, wait_kind::write, wait_kind::linger})
+        shortest = std::min(shortest, waits(k).timeout());
     std::uint64_t period = std::clamp<std::uint64_t>(shortest / 4, 10, 250);
     uv_timer_start(&sweep_timer_, on_sweep, period, period);
     current_ = this;
@@ -201,7 +233,7 @@ void server::accept_connection(int fd, const sockaddr_storage& peer) noexcept {
     }
     ++open_connections_;
     shm::add(counters_->connections_active);
-    if (!c->open(*this, fd, next_connection_id_++, peer)) return;
+    c->open(*this, fd, next_connection_id_++, peer);
 
     unsigned refusal = 0;
     if (open_connections_ > opts_.max_connections) {
@@ -217,7 +249,11 @@ void server::accept_connection(int fd, const sockaddr_storage& peer) noexcept {
             c->counted_per_ip = true;
         }
     }
-    if (refusal) c->refuse(refusal);
+    // Last: either may close the connection and hand it back to the pool.
+    if (refusal)
+        c->refuse(refusal);
+    else
+        c->start();
 }
 
 void server::on_connection_closed(connection& c) noexcept {
@@ -256,7 +292,8 @@ void server::on_sweep(uv_timer_t* timer) noexcept {
 
 void server::sweep() noexcept {
     const std::uint64_t now = uv_now(&loop_);
-    for (wait_kind k : {wait_kind::header, wait_kind::body, wait_kind::write, wait_kind::linger}) {
+    for (wait_kind k :
+         {wait_kind::header, wait_kind::header_after_deferral, wait_kind::body, wait_kind::write, wait_kind::linger}) {
         while (timeout_hook* h = waits(k).expired(now)) connection::from_hook(h)->on_timeout(k);
     }
     // While draining, an idle keep-alive connection gets only a short grace: long enough that a
@@ -266,12 +303,14 @@ void server::sweep() noexcept {
     while (timeout_hook* h = idle.older_than(now, idle_limit)) connection::from_hook(h)->on_timeout(wait_kind::idle);
     if (draining_) {
         // Connected but silent: nothing is in flight, so the same grace applies.
-        for (timeout_hook* h = waits(wait_kind::header).front(); h;) {
-            timeout_hook* next = h->next;
-            connection* c = connection::from_hook(h);
-            if (c->state() == connection::phase::idle && now - h->since_ms >= ms(opts_.drain_idle_grace))
-                c->close_if_idle();
-            h = next;
+        for (wait_kind k : {wait_kind::header, wait_kind::header_after_deferral}) {
+            for (timeout_hook* h = waits(k).front(); h;) {
+                timeout_hook* next = h->next;
+                connection* c = connection::from_hook(h);
+                if (c->state() == connection::phase::idle && now - h->since_ms >= ms(opts_.drain_idle_grace))
+                    c->close_if_idle();
+                h = next;
+            }
         }
         if (now >= drain_deadline_ms_) {
             FF_LOG_WARN("shutdown timeout: %zu connection%s still open, stopping", open_connections_,

@@ -100,6 +100,10 @@ public:
     [[nodiscard]] std::size_t open_connections() const noexcept { return open_connections_; }
     [[nodiscard]] const fiber_pool& fibers() const noexcept { return *fibers_; }
     [[nodiscard]] bool is_draining() const noexcept { return draining_; }
+    /// How long the kernel holds a new connection back until its first byte (TCP_DEFER_ACCEPT
+    /// on every listener), 0 when it does not: a connection accepted with nothing to read has
+    /// been silent that long already.
+    [[nodiscard]] std::uint64_t accept_deferral_ms() const noexcept { return accept_deferral_ms_; }
 
     // ---- the connection's side of the server (worker/connection.cpp, worker/request_loop.cpp) ----
 
@@ -199,6 +203,8 @@ private:
     exit_reason exit_reason_ = exit_reason::drained;
     std::uint64_t drain_deadline_ms_ = 0;
     std::uint64_t shutdown_timeout_ms_ = 30'000;
+    std::uint64_t accept_deferral_ms_ = 0;
+    bool deferral_failed_ = false;  // a listener refused TCP_DEFER_ACCEPT: no deferral assumed
     static inline server* current_ = nullptr;
 };
 

@@ -8,11 +8,14 @@ namespace fastfork::worker {
 
 enum class wait_kind : std::uint8_t {
     header,  // request head incomplete (incl. fresh connections that sent nothing yet)
+    // A fresh connection the kernel held back for the accept deferral (TCP_DEFER_ACCEPT) and
+    // that still has sent nothing: the header timeout minus the deferral it already waited.
+    header_after_deferral,
     idle,    // keep-alive, nothing in flight
     body,    // a fiber waits for body bytes
     write,   // a fiber waits for a write to drain
     linger,  // we sent FIN and discard input until the peer's FIN
 };
-inline constexpr unsigned wait_kinds = 5;
+inline constexpr unsigned wait_kinds = 6;
 
 }  // namespace fastfork::worker

@@ -1,5 +1,7 @@
 """Graceful drain on SIGTERM and immediate exit on SIGQUIT (issue 3)."""
 
+import http.client
+import json
 import os
 import signal
 import socket
@@ -68,8 +70,22 @@ class Drain(unittest.TestCase):
 
     def test_silent_connection_closed_during_drain(self):
         with ServerProcess() as srv:
+            # The kernel holds a silent connection back for the accept deferral (1 s,
+            # TCP_DEFER_ACCEPT) before the server sees it: wait until it has been accepted, asking
+            # on one keep-alive connection so that no other connection is accepted meanwhile.
+            stats = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=scaled(5))
+
+            def accepted():
+                stats.request("GET", "/stats")
+                return json.loads(stats.getresponse().read())["workers"][0]["connections_accepted"]
+
+            before = accepted()
             with socket.create_connection(("127.0.0.1", srv.port), timeout=scaled(5)) as s:
-                time.sleep(0.1)
+                deadline = time.monotonic() + scaled(5)
+                while accepted() == before:
+                    self.assertLess(time.monotonic(), deadline, "the silent connection was never accepted")
+                    time.sleep(0.05)
+                stats.close()
                 srv.signal(signal.SIGTERM)
                 self.assertEqual(read_until_close(s, 3), b"")
             self.assertEqual(srv.wait(3.0), 0, srv.log())

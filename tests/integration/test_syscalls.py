@@ -1,12 +1,21 @@
-"""Syscalls per request, counted by `strace -f -c` attached to the running server (issue 3).
+"""Syscalls per request, counted by `strace -f -c` attached to the running server (issues 3, 11).
 
-Load comes from wrk (keep-alive, and 16-deep pipelining through pipeline16.lua). The number of
-requests is the server's own /healthz counter, read before and after, so requests cut short
-when wrk stops are counted exactly as the server saw them.
+Keep-alive load comes from wrk (keep-alive, and 16-deep pipelining through pipeline16.lua). The
+number of requests is the server's own /healthz counter, read before and after, so requests cut
+short when wrk stops are counted exactly as the server saw them.
+
+The new-connection path (issue 11 item 1) is driven by a raw-socket client that keeps a fixed
+number of one-request `Connection: close` connections in flight, a bounded number in all:
+every syscall the worker makes while they run (epoll_wait included) is divided by the
+connections, which the server's own accept counter confirms.
 """
 
+import errno
+import json
 import os
 import re
+import selectors
+import socket
 import shutil
 import signal
 import subprocess
@@ -16,7 +25,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ServerProcess, main, scaled  # noqa: E402
+from harness import ServerProcess, http_get, main, scaled  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD_SECONDS = 3
@@ -110,6 +119,96 @@ def wrk(port, connections, seconds, script=None):
     if "Non-2xx" in text or "Socket errors" in text:
         raise AssertionError("wrk saw errors:\n" + text)
     return int(m.group(1)), text
+
+
+CLOSE_REQUEST = b"GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+
+def accepted_connections(srv):
+    """The worker's connections_accepted counter, from GET /stats (one connection of its own)."""
+    status, body = http_get(srv.port, "/stats")
+    if status != 200:
+        raise AssertionError("GET /stats answered %d: %r" % (status, body[:200]))
+    return json.loads(body)["workers"][0]["connections_accepted"]
+
+
+def close_mode_connections(port, total, in_flight, timeout):
+    """Runs `total` connections, `in_flight` at a time: connect, send CLOSE_REQUEST, read to EOF.
+
+    Returns the number answered `200` with `Connection: close`; raises on anything else.
+    """
+    sel = selectors.DefaultSelector()
+    started = answered = 0
+    deadline = time.monotonic() + timeout
+
+    def start():
+        nonlocal started
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        rc = s.connect_ex(("127.0.0.1", port))
+        if rc not in (0, errno.EINPROGRESS):
+            s.close()
+            raise AssertionError("connect: %s" % os.strerror(rc))
+        sel.register(s, selectors.EVENT_WRITE, bytearray())
+        started += 1
+
+    try:
+        while started < min(in_flight, total):
+            start()
+        while answered < total:
+            if time.monotonic() > deadline:
+                raise AssertionError("%d of %d connections answered in %.0f s" % (answered, total, timeout))
+            for key, events in sel.select(timeout=1.0):
+                s, buf = key.fileobj, key.data
+                if events & selectors.EVENT_WRITE:
+                    err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if err:
+                        raise AssertionError("connect: %s" % os.strerror(err))
+                    s.sendall(CLOSE_REQUEST)  # a few dozen bytes into an empty send buffer
+                    sel.modify(s, selectors.EVENT_READ, buf)
+                    continue
+                chunk = s.recv(65536)
+                if chunk:
+                    buf += chunk
+                    continue
+                sel.unregister(s)
+                s.close()
+                head = bytes(buf).split(b"\r\n\r\n", 1)[0].lower()
+                if not head.startswith(b"http/1.1 200 ") or b"\r\nconnection: close" not in head:
+                    raise AssertionError("unexpected answer: %r" % bytes(buf[:300]))
+                answered += 1
+                if started < total:
+                    start()
+    finally:
+        for key in list(sel.get_map().values()):
+            key.fileobj.close()
+        sel.close()
+    return answered
+
+
+@unittest.skipUnless(shutil.which("strace"), "strace is not installed")
+class SyscallsPerCloseModeConnection(unittest.TestCase):
+    CONNECTIONS = 2000
+    IN_FLIGHT = 32
+
+    def test_close_mode_connection_costs_at_most_4_5_syscalls(self):
+        with ServerProcess() as srv:
+            close_mode_connections(srv.port, 200, self.IN_FLIGHT, scaled(20))  # warm up the pools
+            accepted_before = accepted_connections(srv)
+            with Strace(srv.pid) as st:
+                answered = close_mode_connections(srv.port, self.CONNECTIONS, self.IN_FLIGHT, scaled(60))
+            # The stats request's own connection is accepted after the count was read.
+            accepted = accepted_connections(srv) - accepted_before - 1
+        calls = parse_strace_summary(st.summary)
+        total = sum(calls.values())
+        self.assertEqual(answered, self.CONNECTIONS)
+        self.assertEqual(accepted, self.CONNECTIONS, "the server accepted another number of connections")
+        per_connection = total / self.CONNECTIONS
+        print("\n  %d close-mode connections (%d in flight): %d syscalls, %.3f per connection; %s" % (
+            self.CONNECTIONS, self.IN_FLIGHT, total, per_connection,
+            ", ".join("%s=%.3f" % (name, n / self.CONNECTIONS)
+                      for name, n in sorted(calls.items(), key=lambda kv: -kv[1]))), file=sys.stderr)
+        self.assertLessEqual(per_connection, 4.5, st.summary)
 
 
 @unittest.skipUnless(shutil.which("strace"), "strace is not installed")

@@ -91,7 +91,9 @@ class Timeouts(unittest.TestCase):
         # Nothing was asked, so nothing needs an answer; a 408 would be acceptable too.
         self.assertTrue(data == b"" or data.startswith(b"HTTP/1.1 408 "), data)
         self.assertGreaterEqual(elapsed, 1.8)
-        self.assertLessEqual(elapsed, scaled(3.5))
+        # From the connect: the second the kernel held the silent connection back before the
+        # server accepted it (TCP_DEFER_ACCEPT) counts; 2 s after the accept would be 3 s or more.
+        self.assertLessEqual(elapsed, scaled(2.8))
 
     def test_partial_head_after_keepalive_request_times_out(self):
         # The second request's head starts but never ends: 408 after the header timeout.
