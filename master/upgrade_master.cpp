@@ -212,6 +212,11 @@ void master_process::commit_upgrade() noexcept {
     if (upgrade_.status_fd >= 0) ::close(upgrade_.status_fd);
     upgrade_.status_fd = -1;
     handed_over_ = true;
+    // Under systemd we are still the unit's main process, the only one the default
+    // NotifyAccess=main listens to: hand the role over ourselves, before we start to exit.
+    char notify[64];
+    std::snprintf(notify, sizeof notify, "MAINPID=%d\nREADY=1", static_cast<int>(upgrade_.pid));
+    notifier_.notify(notify);
     begin_shutdown(true);
 }
 
@@ -232,8 +237,8 @@ void master_process::complete_handover() noexcept {
                   static_cast<int>(pid_), static_cast<unsigned long long>(generation_), handover_->old_master);
     FF_LOG_INFO("%s", msg);
     record_reload(true, msg);
-    // Under systemd the service's main process changes (needs NotifyAccess=all, see
-    // dist/fastfork.service), then the reload that RELOADING=1 announced is over.
+    // Under systemd the old master has already named us MAINPID (commit_upgrade); saying it
+    // again covers a unit with NotifyAccess=all, where our message may arrive first.
     char notify[64];
     std::snprintf(notify, sizeof notify, "MAINPID=%d\nREADY=1", static_cast<int>(pid_));
     notifier_.notify(notify);

@@ -659,7 +659,10 @@ class NotifySocket:
         self.path = os.path.join(self.dir, "notify.sock")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
+        # SO_PASSCRED: the kernel tells each datagram's sender, as systemd checks for NotifyAccess=main.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.received = []  # (monotonic time, message)
+        self.senders = []  # the pid that sent each message of `received`
 
     def close(self):
         self.sock.close()
@@ -683,20 +686,26 @@ class NotifySocket:
             self.sock.setblocking(False)
         while True:
             try:
-                data = self.sock.recv(4096)
+                data, anc, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(12))
             except (BlockingIOError, socket.timeout):
                 break
+            sender = None
+            for level, kind, payload in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                    sender = struct.unpack("iII", payload[:12])[0]
             self.received.append((time.monotonic(), data.decode("utf-8", "replace")))
+            self.senders.append(sender)
             self.sock.setblocking(False)
         return self.received
 
-    def wait_for(self, predicate, timeout, what):
-        """Wait until some message received after the call satisfies `predicate`; returns its position."""
+    def wait_for(self, predicate, timeout, what, sender=None):
+        """Wait until some message received after the call satisfies `predicate` (and came from
+        pid `sender`, when given); returns its position."""
         start = len(self.received)
         deadline = time.monotonic() + scaled(timeout)
         while True:
             for i in range(start, len(self.received)):
-                if predicate(self.received[i][1]):
+                if predicate(self.received[i][1]) and sender in (None, self.senders[i]):
                     return i
             start = len(self.received)
             left = deadline - time.monotonic()

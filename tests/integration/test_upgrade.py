@@ -139,9 +139,10 @@ class UpgradeUnderLoad(Upgrading):
         with NotifySocket() as notify:
             m = self.start(workers=1, env={"NOTIFY_SOCKET": notify.path})
             notify.wait_for(lambda msg: "READY=1" in msg, 10, "READY=1 from the first master")
-            _, new = self.upgrade_ok(m)
+            old, new = self.upgrade_ok(m)
+            # From the old master: under the default NotifyAccess=main systemd listens to it only.
             notify.wait_for(lambda msg: "MAINPID=%d" % new in msg and "READY=1" in msg, 10,
-                            "MAINPID=<new master> with READY=1")
+                            "MAINPID=<new master> with READY=1 from the old master", sender=old)
 
 
 class FailedUpgrade(Upgrading):
