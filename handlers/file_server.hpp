@@ -4,7 +4,6 @@
 // precompressed siblings, index.html and optional directory listings. Disk access runs on
 // libuv's thread pool (ctx.run_blocking); a cache hit makes no system call.
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -81,7 +80,7 @@ private:
     bool follow_symlinks_;
     bool precompressed_;
     std::size_t capacity_;
-    std::chrono::steady_clock::duration ttl_;
+    std::uint64_t ttl_ns_;                                // open_file_cache_ttl
     std::unordered_map<std::string_view, entry*> index_;  // keys view entry::key
     entry* lru_head_ = nullptr;                           // most recently used
     entry* lru_tail_ = nullptr;

@@ -13,6 +13,7 @@
 #include "master/plural.hpp"
 #include "master/privileges.hpp"
 #include "master/running_instances.hpp"
+#include "shm/clock.hpp"
 #include "worker/log.hpp"
 #include "worker/loop.hpp"
 
@@ -62,8 +63,8 @@ bool master_process::start_worker(unsigned index, std::uint64_t generation, cons
     ws.state.store(static_cast<std::uint32_t>(shm::worker_state::starting), std::memory_order_relaxed);
     ws.worker_index.store(index, std::memory_order_relaxed);
     ws.generation.store(generation, std::memory_order_relaxed);
-    ws.start_time_ms.store(wall_ms(), std::memory_order_relaxed);
-    ws.heartbeat_ms.store(monotonic_ms(), std::memory_order_relaxed);
+    ws.start_time_ms.store(shm::realtime_ms(), std::memory_order_relaxed);
+    ws.heartbeat_ms.store(shm::monotonic_ms(), std::memory_order_relaxed);
     ws.restarts.store(index < indexes_.size() ? indexes_[index].restarts : 0, std::memory_order_relaxed);
 
     spawn_request req;
@@ -94,7 +95,7 @@ bool master_process::start_worker(unsigned index, std::uint64_t generation, cons
     w.index = index;
     w.generation = generation;
     w.slot = *slot;
-    w.started_ms = monotonic_ms();
+    w.started_ms = shm::monotonic_ms();
     procs_.add(w);
     FF_LOG_INFO("started worker %u (pid %d, generation %llu)", index, static_cast<int>(pid),
                 static_cast<unsigned long long>(generation));
@@ -168,7 +169,7 @@ int master_process::run() {
     header.generation.store(generation_);
     header.workers.store(worker_count_);
     indexes_.resize(worker_count_);
-    start_deadline_ms_ = monotonic_ms() + static_cast<std::uint64_t>(cfg_.reload_timeout.count());
+    start_deadline_ms_ = shm::monotonic_ms() + static_cast<std::uint64_t>(cfg_.reload_timeout.count());
     for (unsigned i = 0; i < worker_count_; ++i) {
         if (!start_worker(i, generation_, cfg_)) {
             exit_code_ = 1;
@@ -238,7 +239,7 @@ bool master_process::all_ready(std::uint64_t generation) const noexcept {
 }
 
 void master_process::tick() noexcept {
-    const std::uint64_t now = monotonic_ms();
+    const std::uint64_t now = shm::monotonic_ms();
     // Readiness is published by each worker in its stats slot once it accepts.
     for (auto& w : procs_.workers()) {
         if (!w.ready && procs_.slot(w).state.load(std::memory_order_acquire) ==
@@ -312,7 +313,7 @@ void master_process::on_worker_exit(worker_proc w, int status) noexcept {
         if (stopping_ && procs_.empty()) uv_stop(&loop_);
         return;
     }
-    const std::uint64_t now = monotonic_ms();
+    const std::uint64_t now = shm::monotonic_ms();
     if (starting_ && fatal) {
         FF_LOG_ALERT("worker %u (pid %d) cannot start (%s): shutting down", w.index, static_cast<int>(w.pid),
                      describe_status(status).c_str());
@@ -409,7 +410,7 @@ void master_process::begin_shutdown(bool graceful) noexcept {
     stopping_ = true;
     segment_.get()->header.stopping.store(1);
     notifier_.stopping();
-    shutdown_deadline_ms_ = monotonic_ms() + static_cast<std::uint64_t>(cfg_.shutdown_timeout.count());
+    shutdown_deadline_ms_ = shm::monotonic_ms() + static_cast<std::uint64_t>(cfg_.shutdown_timeout.count());
     // Our copies of the sockets go first, so that the listeners really close (and refuse new
     // connections) as soon as each worker has stopped accepting.
     sockets_.close_all();

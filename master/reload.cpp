@@ -8,6 +8,7 @@
 #include <string>
 
 #include "master/master.hpp"
+#include "shm/clock.hpp"
 #include "shm/text.hpp"
 #include "worker/log.hpp"
 
@@ -15,7 +16,7 @@ namespace fastfork::master {
 
 void master_process::record_reload(bool ok, const std::string& message) noexcept {
     auto& h = segment_.get()->header;
-    h.reload_seq.fetch_add(1, std::memory_order_acq_rel);  // odd: readers retry
+    h.reload_seq.fetch_add(1, std::memory_order_acq_rel);                // odd: readers retry
     shm::copy_text(h.reload_message, sizeof h.reload_message, message);  // cut at a UTF-8 boundary
     h.reload_ok.store(ok ? 1 : 0, std::memory_order_relaxed);
     h.reload_count.fetch_add(1, std::memory_order_relaxed);
@@ -72,7 +73,7 @@ void master_process::begin_reload() noexcept {
     }
     reload_.active = true;
     reload_.generation = generation_ + 1;
-    reload_.deadline_ms = monotonic_ms() + static_cast<std::uint64_t>(next.reload_timeout.count());
+    reload_.deadline_ms = shm::monotonic_ms() + static_cast<std::uint64_t>(next.reload_timeout.count());
     reload_.next = std::move(next);
     reload_.new_addresses = std::move(added);
     segment_.get()->header.generation.store(reload_.generation);

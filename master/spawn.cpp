@@ -14,22 +14,11 @@
 #include <string>
 
 #include "handlers/features.hpp"
+#include "shm/clock.hpp"
 #include "worker/log.hpp"
 #include "worker/server.hpp"
 
 namespace fastfork::master {
-
-std::uint64_t monotonic_ms() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec / 1'000'000);
-}
-
-std::uint64_t wall_ms() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec / 1'000'000);
-}
 
 namespace {
 
@@ -101,7 +90,7 @@ std::vector<open_fd> snapshot_fds() {
     apply_log_level(*req.cfg);  // a reload's generation may log at another level than the master so far
 
     shm::worker_slot& slot = *req.slot;
-    slot.heartbeat_ms.store(monotonic_ms(), std::memory_order_relaxed);
+    slot.heartbeat_ms.store(shm::monotonic_coarse_ms(), std::memory_order_relaxed);
     sigset_t none;
     sigemptyset(&none);
 
@@ -119,7 +108,7 @@ std::vector<open_fd> snapshot_fds() {
         srv.set_shutdown_timeout(static_cast<std::uint64_t>(req.cfg->shutdown_timeout.count()));
         std::uint64_t master_pid = static_cast<std::uint64_t>(req.master_pid);
         srv.set_tick_hook([&slot, &srv, master_pid] {
-            slot.heartbeat_ms.store(monotonic_ms(), std::memory_order_relaxed);
+            slot.heartbeat_ms.store(shm::monotonic_coarse_ms(), std::memory_order_relaxed);
             // PR_SET_PDEATHSIG can be lost (it fires on the death of the forking *thread*);
             // a changed parent is the reliable sign that the master is gone.
             if (static_cast<std::uint64_t>(::getppid()) != master_pid && !srv.is_draining()) {
