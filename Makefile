@@ -9,7 +9,7 @@ BENCH_BUILD ?= build-bench
 FUZZ_SECONDS ?= 60
 ARGS        ?=
 
-.PHONY: all deps build deb run test asan-test fuzz fuzz-smoke bench compare format clean
+.PHONY: all deps build deb run test asan-test fuzz fuzz-smoke bench compare instructions format clean
 
 all: build
 
@@ -73,6 +73,12 @@ bench: deps
 ROUNDS ?= 3
 compare:
 	bench/compare.sh $(ROUNDS)
+
+# Instructions per keep-alive request (callgrind): plaintext, a 1 KiB file, a 404. INSTR_ARGS
+# passes options on, e.g. INSTR_ARGS="old=/path/to/fastfork new=build/master/fastfork".
+INSTR_ARGS ?=
+instructions: build
+	bench/instructions.sh $(INSTR_ARGS)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -4,7 +4,10 @@
 #   static  — 1 KiB and 1 MiB files, fastfork --root vs nginx (sendfile on), 1 worker each
 #   stats   — fastfork with stats against a build with them compiled out (-DFF_STATS=OFF)
 #   log     — fastfork with the access log on against off
-# Usage: bench/variants.sh [static|stats|log|all] [ROUNDS]   (default: all, 2 rounds)
+#   baseline — this tree's build against another build of fastfork (FF_BASELINE=/path/to/fastfork,
+#             e.g. an older commit's, built in a worktree): plaintext and a 1 KiB file, 1 worker
+#             (--single-process) each; not part of "all"
+# Usage: bench/variants.sh [static|stats|log|all|baseline] [ROUNDS]   (default: all, 2 rounds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -72,6 +75,24 @@ if [ "$what" = log ] || [ "$what" = all ]; then
     rm -f "$scratch/access.log"
     bench --label log-on --port 18120 --run "$r" --scenarios ka64,pipe16 \
       --cmd "$fastfork --single-process --listen 127.0.0.1:18120 --access-log $scratch/access.log"
+  done
+fi
+
+if [ "$what" = baseline ]; then
+  baseline="${FF_BASELINE:?baseline: set FF_BASELINE to the fastfork binary to compare with}"
+  [ -x "$baseline" ] || { echo "variants.sh: FF_BASELINE=$baseline is not an executable" >&2; exit 2; }
+  root="$scratch/www"
+  mkdir -p "$root"
+  head -c 1024 /dev/urandom > "$root/file1k.bin"
+  for r in $(seq "$rounds"); do
+    for build in baseline this; do
+      bin="$fastfork"
+      [ "$build" = baseline ] && bin="$baseline"
+      bench --label "$build-plaintext" --port 18122 --run "$r" --scenarios ka64,pipe16 \
+        --cmd "$bin --single-process --listen 127.0.0.1:18122 --root $root"
+      bench --label "$build-file1k" --port 18124 --run "$r" --no-verify --path /file1k.bin --scenarios ka64 \
+        --cmd "$bin --single-process --listen 127.0.0.1:18124 --root $root"
+    done
   done
 fi
 

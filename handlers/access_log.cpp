@@ -9,6 +9,7 @@
 #include <new>
 
 #include "http/rfc9110.hpp"
+#include "shm/clock.hpp"
 #include "shm/plural.hpp"
 #include "worker/log.hpp"
 
@@ -175,7 +176,7 @@ bool access_logger::try_open(const std::string& path, log_format format, unsigne
 
 void access_logger::record(const access_entry& e) noexcept {
     if (fd_ < 0) return;
-    const std::time_t now = std::time(nullptr);
+    const std::time_t now = shm::realtime_s();
     if (now != time_second_) {
         time_.set(now);
         time_second_ = now;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -27,11 +28,10 @@
 #include "http/rfc9110.hpp"
 #include "http/static_file.hpp"
 #include "http/status.hpp"
+#include "shm/clock.hpp"
 #include "worker/log.hpp"
 
 namespace fastfork::handlers {
-
-using clock_type = std::chrono::steady_clock;
 
 /// One cache entry: what a root-relative path was when last looked at. Heap-allocated; `key`
 /// never changes, so the index may key on a view of it.
@@ -79,7 +79,7 @@ struct file_server::entry {
     char gzip_etag[http::max_etag_size] = {};       // the original's tag with "-gzip"
     std::uint8_t gzip_etag_len = 0;
     bool gzip_counted = false;  // gzip_bytes count towards the owner's gzip_cache_budget
-    clock_type::time_point loaded{};
+    std::uint64_t loaded_ns = 0;  // shm::monotonic_ns() when read from disk
     unsigned pins = 0;             // requests using it, and responses sending from it
     bool retired = false;          // out of the index (stale or evicted); freed at the last unpin
     file_server* owner = nullptr;  // nullptr once the server is gone (a response still pins it)
@@ -379,7 +379,8 @@ file_server::file_server(std::string root, const options& opts)
       follow_symlinks_(opts.follow_symlinks),
       precompressed_(opts.precompressed),
       capacity_(opts.open_file_cache_size),
-      ttl_(std::chrono::duration_cast<clock_type::duration>(opts.open_file_cache_ttl)),
+      ttl_ns_(static_cast<std::uint64_t>(
+          std::max<std::int64_t>(std::chrono::nanoseconds(opts.open_file_cache_ttl).count(), 0))),
       gzip_(opts.gzip),
       gzip_level_(opts.gzip_level),
       gzip_min_length_(opts.gzip_min_length),
@@ -411,7 +412,7 @@ file_server::~file_server() {
 }
 
 bool file_server::is_fresh(const entry* e) const noexcept {
-    return clock_type::now() - e->loaded < ttl_;
+    return shm::monotonic_ns() - e->loaded_ns < ttl_ns_;
 }
 
 void file_server::touch(entry* e) noexcept {
@@ -545,7 +546,7 @@ file_server::entry* file_server::lookup(http::request_ctx& ctx, std::string_view
     fresh->owner = this;
     load_job job{this, fresh.get()};
     ctx.run_blocking([&job] { job.run(); });
-    fresh->loaded = clock_type::now();
+    fresh->loaded_ns = shm::monotonic_ns();
     return insert(fresh.release());
 }
 

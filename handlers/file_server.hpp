@@ -5,7 +5,6 @@
 // directory listings. Disk access runs on
 // libuv's thread pool (ctx.run_blocking); a cache hit makes no system call.
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -99,7 +98,7 @@ private:
     bool follow_symlinks_;
     bool precompressed_;
     std::size_t capacity_;
-    std::chrono::steady_clock::duration ttl_;
+    std::uint64_t ttl_ns_;                                // open_file_cache_ttl
     bool gzip_;  // gzip on the fly (the `gzip` setting)
     int gzip_level_;
     std::size_t gzip_min_length_;

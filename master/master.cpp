@@ -14,6 +14,7 @@
 #include "master/privileges.hpp"
 #include "master/queue_migration.hpp"
 #include "master/running_instances.hpp"
+#include "shm/clock.hpp"
 #include "shm/plural.hpp"
 #include "worker/log.hpp"
 #include "worker/loop.hpp"
@@ -69,8 +70,8 @@ bool master_process::start_worker(unsigned index, std::uint64_t generation, cons
     ws.state.store(static_cast<std::uint32_t>(shm::worker_state::starting), std::memory_order_relaxed);
     ws.worker_index.store(index, std::memory_order_relaxed);
     ws.generation.store(generation, std::memory_order_relaxed);
-    ws.start_time_ms.store(wall_ms(), std::memory_order_relaxed);
-    ws.heartbeat_ms.store(monotonic_ms(), std::memory_order_relaxed);
+    ws.start_time_ms.store(shm::realtime_ms(), std::memory_order_relaxed);
+    ws.heartbeat_ms.store(shm::monotonic_ms(), std::memory_order_relaxed);
     ws.restarts.store(index < indexes_.size() ? indexes_[index].restarts : 0, std::memory_order_relaxed);
 
     spawn_request req;
@@ -102,7 +103,7 @@ bool master_process::start_worker(unsigned index, std::uint64_t generation, cons
     w.index = index;
     w.generation = generation;
     w.slot = *slot;
-    w.started_ms = monotonic_ms();
+    w.started_ms = shm::monotonic_ms();
     procs_.add(w);
     FF_LOG_INFO("started worker %u (pid %d, generation %llu)", index, static_cast<int>(pid),
                 static_cast<unsigned long long>(generation));
@@ -189,7 +190,7 @@ int master_process::run() {
         header.workers.store(worker_count_);
     }
     indexes_.resize(std::max<std::size_t>(indexes_.size(), worker_count_));
-    start_deadline_ms_ = monotonic_ms() + static_cast<std::uint64_t>(cfg_.reload_timeout.count());
+    start_deadline_ms_ = shm::monotonic_ms() + static_cast<std::uint64_t>(cfg_.reload_timeout.count());
     for (unsigned i = 0; i < worker_count_; ++i) {
         if (!start_worker(i, generation_, cfg_)) {
             abandon_start("cannot start worker " + std::to_string(i));
@@ -261,7 +262,7 @@ bool master_process::all_ready(std::uint64_t generation) const noexcept {
 }
 
 void master_process::tick() noexcept {
-    const std::uint64_t now = monotonic_ms();
+    const std::uint64_t now = shm::monotonic_ms();
     // Readiness is published by each worker in its stats slot once it accepts.
     for (auto& w : procs_.workers()) {
         if (!w.ready && procs_.slot(w).state.load(std::memory_order_acquire) ==
@@ -350,7 +351,7 @@ void master_process::on_worker_exit(worker_proc w, int status) noexcept {
         if (stopping_ && procs_.empty()) uv_stop(&loop_);
         return;
     }
-    const std::uint64_t now = monotonic_ms();
+    const std::uint64_t now = shm::monotonic_ms();
     if (starting_ && fatal) {
         abandon_start("worker " + std::to_string(w.index) + " (pid " + std::to_string(w.pid) + ") cannot start (" +
                       status_text + ")");
@@ -455,7 +456,7 @@ void master_process::begin_shutdown(bool graceful) noexcept {
     }
     // An upgrade still starting has lost its reason to be: the new master must not take over.
     if (upgrade_.active && !upgrade_.ready) ::kill(upgrade_.pid, SIGTERM);
-    shutdown_deadline_ms_ = monotonic_ms() + static_cast<std::uint64_t>(cfg_.shutdown_timeout.count());
+    shutdown_deadline_ms_ = shm::monotonic_ms() + static_cast<std::uint64_t>(cfg_.shutdown_timeout.count());
     // Our copies of the sockets go first, so that the listeners really close (and refuse new
     // connections) as soon as each worker has stopped accepting.
     sockets_.close_all();

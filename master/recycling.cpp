@@ -14,6 +14,7 @@
 #include <string>
 
 #include "master/master.hpp"
+#include "shm/clock.hpp"
 #include "worker/log.hpp"
 
 namespace fastfork::master {
@@ -147,7 +148,7 @@ bool master_process::on_recycle_exit(const worker_proc& w, int status, const std
             w.index, static_cast<int>(w.pid), describe_status(status).c_str(), reason.empty() ? "" : ": ",
             reason.c_str(), static_cast<int>(recycle_.old_pid),
             static_cast<unsigned long long>(retry_after_failure_ms));
-        recycle_.retry_at_ms = monotonic_ms() + retry_after_failure_ms;
+        recycle_.retry_at_ms = shm::monotonic_ms() + retry_after_failure_ms;
         recycle_.clear();
         return true;
     }

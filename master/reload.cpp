@@ -8,6 +8,7 @@
 #include <string>
 
 #include "master/master.hpp"
+#include "shm/clock.hpp"
 #include "shm/text.hpp"
 #include "worker/log.hpp"
 
@@ -77,7 +78,7 @@ void master_process::begin_reload() noexcept {
     }
     reload_.active = true;
     reload_.generation = generation_ + 1;
-    reload_.deadline_ms = monotonic_ms() + static_cast<std::uint64_t>(next.reload_timeout.count());
+    reload_.deadline_ms = shm::monotonic_ms() + static_cast<std::uint64_t>(next.reload_timeout.count());
     reload_.next = std::move(next);
     reload_.new_addresses = std::move(added);
     segment_.get()->header.generation.store(reload_.generation);

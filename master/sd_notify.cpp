@@ -9,8 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <string>
+
+#include "shm/clock.hpp"
 
 namespace fastfork::master {
 
@@ -46,12 +47,9 @@ bool sd_notifier::notify(std::string_view message) noexcept {
 }
 
 void sd_notifier::reloading() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
     char msg[96];
-    int n = std::snprintf(
-        msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
-        static_cast<unsigned long long>(ts.tv_sec) * 1'000'000ull + static_cast<unsigned long long>(ts.tv_nsec / 1000));
+    int n = std::snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                          static_cast<unsigned long long>(shm::monotonic_us()));
     notify(std::string_view(msg, static_cast<std::size_t>(n)));
 }
 

@@ -14,24 +14,13 @@
 #include <string>
 
 #include "handlers/features.hpp"
+#include "shm/clock.hpp"
 #include "shm/text.hpp"
 #include "worker/backtrace.hpp"
 #include "worker/log.hpp"
 #include "worker/server.hpp"
 
 namespace fastfork::master {
-
-std::uint64_t monotonic_ms() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec / 1'000'000);
-}
-
-std::uint64_t wall_ms() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec / 1'000'000);
-}
 
 namespace {
 
@@ -112,7 +101,7 @@ void leave_note(const spawn_request& req, const std::string& why) noexcept {
                                           // generation may log at another level than the master so far
 
     shm::worker_slot& slot = *req.slot;
-    slot.heartbeat_ms.store(monotonic_ms(), std::memory_order_relaxed);
+    slot.heartbeat_ms.store(shm::monotonic_coarse_ms(), std::memory_order_relaxed);
     sigset_t none;
     sigemptyset(&none);
 
@@ -137,7 +126,7 @@ void leave_note(const spawn_request& req, const std::string& why) noexcept {
         srv.set_term_reason_hook(
             [master_exited]() -> const char* { return master_exited() ? "master exited" : nullptr; });
         srv.set_tick_hook([&slot, &srv, master_exited] {
-            slot.heartbeat_ms.store(monotonic_ms(), std::memory_order_relaxed);
+            slot.heartbeat_ms.store(shm::monotonic_coarse_ms(), std::memory_order_relaxed);
             if (master_exited()) srv.drain_because("master exited");
             if (srv.is_draining())
                 slot.state.store(static_cast<std::uint32_t>(shm::worker_state::draining), std::memory_order_relaxed);

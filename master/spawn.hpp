@@ -49,9 +49,4 @@ struct spawn_request {
 /// Never returns in the child.
 [[nodiscard]] pid_t spawn_worker(const spawn_request& req);
 
-/// CLOCK_MONOTONIC in milliseconds (the heartbeat clock shared by master and workers).
-[[nodiscard]] std::uint64_t monotonic_ms() noexcept;
-/// Wall-clock milliseconds since the epoch.
-[[nodiscard]] std::uint64_t wall_ms() noexcept;
-
 }  // namespace fastfork::master

@@ -13,6 +13,7 @@
 
 #include "master/inherited_sockets.hpp"
 #include "master/master.hpp"
+#include "shm/clock.hpp"
 #include "worker/log.hpp"
 
 namespace fastfork::master {
@@ -84,7 +85,7 @@ void master_process::begin_upgrade() noexcept {
     if (reload_.active || starting_) return refuse("a generation is still starting; try again when it is ready");
     if (handover_ && !handover_->old_gone) {
         handover_->next_check_ms = 0;  // it may have exited since the last tick's look
-        watch_old_master(monotonic_ms());
+        watch_old_master(shm::monotonic_ms());
     }
     if (handover_ && !handover_->old_gone)
         return refuse("the previous master (pid " + std::to_string(handover_->old_master) + ") is still draining");
@@ -120,7 +121,7 @@ void master_process::begin_upgrade() noexcept {
     upgrade_.active = true;
     upgrade_.pid = pid;
     upgrade_.status_fd = status_fd;
-    upgrade_.deadline_ms = monotonic_ms() + static_cast<std::uint64_t>(cfg_.reload_timeout.count()) + exec_margin_ms;
+    upgrade_.deadline_ms = shm::monotonic_ms() + static_cast<std::uint64_t>(cfg_.reload_timeout.count()) + exec_margin_ms;
     FF_LOG_INFO("SIGUSR2: upgrading: started %s as the new master (pid %d)", binary.c_str(), static_cast<int>(pid));
 }
 
@@ -178,7 +179,7 @@ void master_process::on_upgrade_exit(int status) noexcept {
         upgrade_ = upgrade_state{};
         return;
     }
-    progress_upgrade(monotonic_ms());  // a last "error …" line may still be in the pipe
+    progress_upgrade(shm::monotonic_ms());  // a last "error …" line may still be in the pipe
     if (upgrade_.ready) return;
     fail_upgrade("the new master (pid " + std::to_string(upgrade_.pid) + ", " + upgrade_.binary + ") exited with " +
                  describe_exit(status) + " before it was ready");

@@ -8,7 +8,7 @@ packages=(
   cmake g++ make pkg-config                          # build
   libuv1-dev nlohmann-json3-dev                      # runtime libraries
   libboost-context-dev libboost-test-dev             # fibers, unit tests
-  libbenchmark-dev zlib1g-dev                        # micro-benchmarks, gzip
+  libbenchmark-dev zlib1g-dev valgrind               # micro-benchmarks, gzip, make instructions
   clang libclang-rt-14-dev                           # libFuzzer and sanitizer runtimes
   python3 curl wrk strace procps iproute2            # integration tests' clients and probes
   prometheus                                         # promtool, and a real Prometheus scraping /metrics

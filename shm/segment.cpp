@@ -7,12 +7,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <new>
 #include <stdexcept>
 #include <utility>
 
+#include "shm/clock.hpp"
 #include "shm/trust.hpp"
 
 namespace fastfork::shm {
@@ -164,9 +164,7 @@ segment segment::create(std::string_view name, int master_pid) {
     h.capacity = static_cast<std::uint32_t>(slot_capacity);
     h.size = size;
     h.master_pid.store(master_pid);
-    h.start_time_ms.store(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count()));
+    h.start_time_ms.store(realtime_ms());
     h.reload_ok.store(-1);
     segment s;
     s.layout_ = layout;

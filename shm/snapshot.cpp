@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "shm/clock.hpp"
 #include "shm/segment.hpp"
 #include "shm/text.hpp"
 
@@ -19,18 +20,6 @@ namespace {
 // master that died while writing, and the reader takes what it has instead of hanging.
 constexpr int max_attempts = 2000;
 constexpr int spins_before_sleep = 16;
-
-std::uint64_t clock_ms(clockid_t id) noexcept {
-    timespec ts{};
-    ::clock_gettime(id, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec / 1'000'000);
-}
-
-std::uint64_t monotonic_ns() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 void back_off(int attempt) noexcept {
     if (attempt < spins_before_sleep) return;
@@ -72,13 +61,6 @@ void read_slot(const worker_slot& ws, std::size_t index, std::uint64_t mono_now,
 
 }  // namespace
 
-std::uint64_t monotonic_now_ms() noexcept {
-    return clock_ms(CLOCK_MONOTONIC);
-}
-std::uint64_t wall_now_ms() noexcept {
-    return clock_ms(CLOCK_REALTIME);
-}
-
 double snapshot::uptime_s() const noexcept {
     return start_time_ms != 0 && taken_at_ms > start_time_ms ? static_cast<double>(taken_at_ms - start_time_ms) / 1000.0
                                                              : 0.0;
@@ -114,7 +96,7 @@ snapshot take_snapshot(const segment_layout& seg, std::string_view instance) {
     for (int attempt = 0; attempt < max_attempts && !s.consistent; ++attempt, back_off(attempt)) {
         const std::uint64_t s1 = h.fold_seq.load(std::memory_order_acquire);
         if (s1 % 2 != 0 && attempt + 1 < max_attempts) continue;  // the last attempt reads anyway
-        s.taken_at_ms = wall_now_ms();
+        s.taken_at_ms = realtime_ms();
         s.taken_mono_ns = monotonic_ns();
         const std::uint64_t mono_now = s.taken_mono_ns / 1'000'000;
         load_counters(h.retired, s.retired);
@@ -157,7 +139,7 @@ snapshot take_local_snapshot(const worker_counters& counters,
     s.instance = std::string(instance);
     s.layout_version = layout_version;
     s.master_pid = ::getpid();
-    s.taken_at_ms = wall_now_ms();
+    s.taken_at_ms = realtime_ms();
     s.taken_mono_ns = monotonic_ns();
     s.workers_configured = 1;
     worker_snapshot w;

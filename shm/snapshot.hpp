@@ -83,8 +83,4 @@ struct snapshot {
 /// Adds the counter cells of `from` into `into`; gauges (is_gauge_cell) too when `gauges` is true.
 void add_counters(counter_values& into, const counter_values& from, bool gauges) noexcept;
 
-/// Value of a CLOCK_MONOTONIC / CLOCK_REALTIME clock in ms (the heartbeat clock, the wall clock).
-[[nodiscard]] std::uint64_t monotonic_now_ms() noexcept;
-[[nodiscard]] std::uint64_t wall_now_ms() noexcept;
-
 }  // namespace fastfork::shm

@@ -10,6 +10,7 @@
 #include <exception>
 #include <optional>
 
+#include "shm/clock.hpp"
 #include "shm/render.hpp"
 #include "shm/segment.hpp"
 #include "shm/snapshot.hpp"
@@ -71,18 +72,12 @@ double seconds_between(const shm::snapshot& a, const shm::snapshot& b) {
     return b.taken_mono_ns > a.taken_mono_ns ? static_cast<double>(b.taken_mono_ns - a.taken_mono_ns) / 1e9 : 0.0;
 }
 
-std::uint64_t monotonic_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
 // Waits `seconds` unless SIGINT or SIGTERM arrives first (they are blocked and taken here
 // synchronously, so there is no signal handler). Returns false when interrupted.
 bool sleep_unless_signalled(double seconds, const sigset_t& stop_signals) {
-    const std::uint64_t deadline = monotonic_ns() + static_cast<std::uint64_t>(seconds * 1e9);
+    const std::uint64_t deadline = shm::monotonic_ns() + static_cast<std::uint64_t>(seconds * 1e9);
     for (;;) {
-        const std::uint64_t now = monotonic_ns();
+        const std::uint64_t now = shm::monotonic_ns();
         if (now >= deadline) return true;
         const std::uint64_t left = deadline - now;
         timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
@@ -188,7 +183,7 @@ int signal_and_wait_result(const std::string& name, int sig, const char* what, d
                     what);
         return exit_ok;
     }
-    const std::uint64_t deadline = monotonic_ns() + static_cast<std::uint64_t>(timeout_s * 1e9);
+    const std::uint64_t deadline = shm::monotonic_ns() + static_cast<std::uint64_t>(timeout_s * 1e9);
     for (;;) {
         shm::snapshot now = shm::take_snapshot(*seg->get(), seg->name());
         if (now.last_reload.count > before.last_reload.count) {
@@ -206,7 +201,7 @@ int signal_and_wait_result(const std::string& name, int sig, const char* what, d
             std::fprintf(stderr, "fastforkctl: master %ld exited before reporting the %s\n", pid, what);
             return exit_failure;
         }
-        if (monotonic_ns() >= deadline) {
+        if (shm::monotonic_ns() >= deadline) {
             std::fprintf(stderr, "fastforkctl: no %s result from master %ld within %g s\n", what, pid, timeout_s);
             return exit_failure;
         }
@@ -240,18 +235,18 @@ int run_signal(const std::string& name, int sig, const char* what, double wait_s
     std::fflush(stdout);
     // Gone means no longer a master of this segment: that covers an exited master, a zombie its
     // parent has not reaped yet, and a recycled pid, where kill(pid, 0) would say "alive".
-    const std::uint64_t start = monotonic_ns();
+    const std::uint64_t start = shm::monotonic_ns();
     const std::uint64_t deadline = start + static_cast<std::uint64_t>(wait_s * 1e9);
     std::string why;
     while (seg->is_master(pid, why)) {
-        if (monotonic_ns() >= deadline) {
+        if (shm::monotonic_ns() >= deadline) {
             std::fprintf(stderr, "fastforkctl: master %ld has not exited within %g s (see shutdown_timeout)\n", pid,
                          wait_s);
             return exit_failure;
         }
         sleep_poll();
     }
-    std::printf("master %ld exited after %.1f s\n", pid, static_cast<double>(monotonic_ns() - start) / 1e9);
+    std::printf("master %ld exited after %.1f s\n", pid, static_cast<double>(shm::monotonic_ns() - start) / 1e9);
     return exit_ok;
 }
 

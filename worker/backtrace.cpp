@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "shm/clock.hpp"
 #include "worker/fiber_pool.hpp"
 #include "worker/log.hpp"
 
@@ -59,9 +60,7 @@ struct line_buffer {
 // The log's line prefix, "2026-12-03T12:00:00Z [alert] worker 1 4242: ", built without gmtime_r
 // (not async-signal-safe): days since the epoch to a civil date (Howard Hinnant's algorithm).
 void add_prefix(line_buffer& b) noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    const std::int64_t secs = ts.tv_sec;
+    const std::int64_t secs = shm::realtime_s();  // clock_gettime: async-signal-safe
     std::int64_t z = secs / 86400 + 719468;
     const std::int64_t sod = secs % 86400;
     const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -90,12 +89,6 @@ void add_prefix(line_buffer& b) noexcept {
     b.add(": ");
 }
 
-std::uint64_t monotonic_now_ms() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000;
-}
-
 void on_backtrace_signal(int sig) noexcept {
     const int saved_errno = errno;
     // A process-directed signal may land on one of libuv's thread-pool threads; the stuck fiber
@@ -115,7 +108,7 @@ void on_backtrace_signal(int sig) noexcept {
     std::atomic_signal_fence(std::memory_order_acquire);
     const request_note* note = f ? f->note() : nullptr;
     if (note) {
-        const std::uint64_t now = monotonic_now_ms();
+        const std::uint64_t now = shm::monotonic_ms();
         b.add("hung in ");
         b.add(note->method, note->method_len);
         b.add(" ");

@@ -13,6 +13,7 @@
 #include "http/error.hpp"
 #include "http/response.hpp"
 #include "http/status.hpp"
+#include "shm/clock.hpp"
 #include "worker/exchange.hpp"
 #include "worker/fiber_pool.hpp"
 #include "worker/log.hpp"
@@ -423,7 +424,7 @@ void connection::notify_completed(unsigned status, std::uint64_t bytes) noexcept
     }
     if (ex_ && ex_->head_size != 0) {  // else the head was never parsed: no request line
         r.request = &ex_->parser.get();
-        const std::uint64_t now = uv_hrtime();
+        const std::uint64_t now = shm::monotonic_ns();
         r.duration_us = now > ex_->head_done_ns ? (now - ex_->head_done_ns) / 1000 : 0;
     }
     srv_->notify_completed(r);

@@ -24,7 +24,7 @@ struct exchange {
     http::request_ctx ctx;
     http::byte_buffer body;          // decoded body when it could not be decoded in place
     std::size_t head_size = 0;       // bytes of the head in the read buffer
-    std::uint64_t head_done_ns = 0;  // uv_hrtime() when the head was parsed: latency's start
+    std::uint64_t head_done_ns = 0;  // shm::monotonic_ns() when the head was parsed: latency's start
     uv_write_t write_req{};
 
     /// Ready for the next request; keeps every buffer's capacity.

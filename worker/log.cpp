@@ -8,6 +8,8 @@
 #include <ctime>
 #include <iterator>
 
+#include "shm/clock.hpp"
+
 namespace fastfork::worker {
 namespace {
 log_level g_level = log_level::info;
@@ -62,7 +64,7 @@ const char* log_tag() noexcept {
 
 void log_line(log_level level, const char* fmt, ...) noexcept {
     char line[1024];
-    std::time_t now = std::time(nullptr);
+    const std::time_t now = shm::realtime_s();
     std::tm tm{};
     gmtime_r(&now, &tm);
     int n = std::snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02dZ [%s] %s %d: ", tm.tm_year + 1900,

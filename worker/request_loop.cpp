@@ -11,6 +11,7 @@
 
 #include "http/response.hpp"
 #include "http/status.hpp"
+#include "shm/clock.hpp"
 #include "worker/connection.hpp"
 #include "worker/exchange.hpp"
 #include "worker/fiber_pool.hpp"
@@ -310,7 +311,7 @@ bool connection::send_file_body(const http::response& resp) noexcept {
 
 void connection::mark_head_done() noexcept {
     // Observers (the access log) report the same duration as the latency histogram.
-    if (shm::stats_enabled || srv_->has_observers()) ex_->head_done_ns = uv_hrtime();
+    if (shm::stats_enabled || srv_->has_observers()) ex_->head_done_ns = shm::monotonic_ns();
 }
 
 void connection::record_latency() noexcept {
@@ -318,7 +319,7 @@ void connection::record_latency() noexcept {
     // the socket write: a pipelined batch is written once, after its last response, and the
     // kernel's send buffer is not the server's latency. One clock read here, one at the head.
     if constexpr (shm::stats_enabled) {
-        const std::uint64_t now = uv_hrtime();
+        const std::uint64_t now = shm::monotonic_ns();
         srv_->latency().record(now > ex_->head_done_ns ? now - ex_->head_done_ns : 0);
     }
 }

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <functional>
 
+#include "shm/clock.hpp"
 #include "shm/plural.hpp"
 #include "worker/connection.hpp"
 #include "worker/log.hpp"
@@ -271,7 +272,7 @@ void server::on_connection_closed(connection& c) noexcept {
 }
 
 std::string_view server::http_date() noexcept {
-    return date_.get(std::time(nullptr));
+    return date_.get(shm::realtime_s());
 }
 
 void server::start_wait(connection& c, wait_kind kind) noexcept {
@@ -336,9 +337,9 @@ void server::trim_pools(std::uint64_t now) noexcept {
     last_malloc_trim_ms_ = now;
     // free() keeps chunks below the mmap threshold (buffers, exchanges, slabs are all below it)
     // in the heap, and the heap shrinks only from its top: without this, RSS stays at the peak.
-    std::uint64_t t0 = uv_hrtime();
+    std::uint64_t t0 = shm::monotonic_ns();
     ::malloc_trim(0);
-    FF_LOG_DEBUG("malloc_trim(0) took %.2f ms", static_cast<double>(uv_hrtime() - t0) / 1e6);
+    FF_LOG_DEBUG("malloc_trim(0) took %.2f ms", static_cast<double>(shm::monotonic_ns() - t0) / 1e6);
 }
 
 std::size_t server::trim_connection_slabs(std::uint64_t now) noexcept {

@@ -16,6 +16,8 @@
 #include <sstream>
 #include <string>
 
+#include "shm/clock.hpp"
+
 using namespace fastfork::shm;
 
 namespace {
@@ -25,8 +27,8 @@ snapshot sample(std::uint64_t requests_per_worker, std::uint64_t mono_ns) {
     s.instance = "unit";
     s.master_pid = ::getpid();
     s.layout_version = layout_version;
-    s.start_time_ms = wall_now_ms() - 65'000;
-    s.taken_at_ms = wall_now_ms();
+    s.start_time_ms = realtime_ms() - 65'000;
+    s.taken_at_ms = realtime_ms();
     s.taken_mono_ns = mono_ns;
     s.generation = 2;
     s.workers_configured = 2;

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "shm/clock.hpp"
 #include "shm/fold.hpp"
 
 using namespace fastfork::shm;
@@ -26,7 +27,7 @@ std::unique_ptr<segment_layout> make_layout(long master_pid) {
     h.capacity = slot_capacity;
     h.size = sizeof(segment_layout);
     h.master_pid.store(master_pid);
-    h.start_time_ms.store(wall_now_ms() - 5'000);
+    h.start_time_ms.store(realtime_ms() - 5'000);
     h.generation.store(3);
     h.workers.store(2);
     h.reload_ok.store(-1);
@@ -39,7 +40,7 @@ void start_worker(segment_layout& seg, std::size_t slot, long pid, unsigned inde
     ws.state.store(static_cast<std::uint32_t>(worker_state::ready));
     ws.worker_index.store(index);
     ws.generation.store(3);
-    ws.heartbeat_ms.store(monotonic_now_ms());
+    ws.heartbeat_ms.store(monotonic_ms());
 }
 
 // What master_process::release_slot does.
@@ -111,7 +112,7 @@ BOOST_AUTO_TEST_CASE(retiring_a_worker_keeps_totals) {
 BOOST_AUTO_TEST_CASE(heartbeat_age_and_reload_result) {
     auto seg = make_layout(::getpid());
     start_worker(*seg, 0, 101, 0);
-    seg->slots[0].heartbeat_ms.store(monotonic_now_ms() - 1'500);
+    seg->slots[0].heartbeat_ms.store(monotonic_ms() - 1'500);
     auto& h = seg->header;
     h.reload_seq.store(2);
     h.reload_count.store(1);
