@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "handlers/dashboard.hpp"
 #include "http/status.hpp"
 #include "shm/render.hpp"
 #include "shm/segment.hpp"
@@ -118,6 +119,8 @@ builtin_fn find_builtin(std::string_view name) noexcept {
             else
                 no_server(ctx);
         };
+    // A status route like metrics and stats: it shows the same numbers, to a browser.
+    if (name == "dashboard") return dashboard_route;
     return nullptr;
 }
 

@@ -17,7 +17,7 @@ using millis = std::chrono::milliseconds;
 /// `handler` and `root` (checked by handlers/router.hpp check_route_spec).
 struct route_spec {
     std::string prefix;   // "/static/", "/plaintext", "/": matched per path segment, longest first
-    std::string handler;  // a built-in: plaintext, json, sleep, healthz, metrics, stats, welcome
+    std::string handler;  // a built-in: plaintext, json, sleep, healthz, metrics, stats, dashboard, welcome
     std::string root;     // a directory of static files, served with the prefix stripped
 };
 
@@ -27,8 +27,9 @@ enum class log_format : std::uint8_t { combined, json, combined_timed };
 
 struct options {
     // ---- built-in stats routes (handlers/builtin_routes.cpp) ----
-    std::string metrics_path = "/metrics";  // Prometheus text of the instance; empty = off
-    std::string stats_path = "/stats";      // the JSON of `fastforkctl stats --json`; empty = off
+    std::string metrics_path = "/metrics";      // Prometheus text of the instance; empty = off
+    std::string stats_path = "/stats";          // the JSON of `fastforkctl stats --json`; empty = off
+    std::string dashboard_path = "/dashboard";  // the live HTML page polling stats_path; empty = off
 
     // ---- routes (handlers/router.cpp) ----
     std::vector<route_spec> routes;  // empty = the default table (handlers/router.hpp default_routes)

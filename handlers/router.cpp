@@ -119,6 +119,7 @@ std::vector<route_spec> default_routes(const options& opts, const std::string& r
     add("/healthz", "healthz", {});
     if (!opts.metrics_path.empty()) add(opts.metrics_path, "metrics", {});
     if (!opts.stats_path.empty()) add(opts.stats_path, "stats", {});
+    if (!opts.dashboard_path.empty()) add(opts.dashboard_path, "dashboard", {});
     if (root.empty())
         add("/", "welcome", {});
     else

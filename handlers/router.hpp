@@ -22,8 +22,8 @@ namespace fastfork::handlers {
 using route_fn = std::function<bool(http::request_ctx& ctx, std::string_view rest)>;
 
 /// The names a route's `handler` field may take, in documentation order.
-inline constexpr std::string_view builtin_handler_names[] = {"plaintext", "json",  "sleep",  "healthz",
-                                                             "metrics",   "stats", "welcome"};
+inline constexpr std::string_view builtin_handler_names[] = {"plaintext", "json",  "sleep",     "healthz",
+                                                             "metrics",   "stats", "dashboard", "welcome"};
 
 /// Why `spec` is not a usable route, naming the field (`field "handler": unknown handler …`);
 /// empty when it is. A prefix starts with '/' and has no query, fragment, whitespace or control
@@ -73,7 +73,7 @@ struct route_factories {
 };
 
 /// The table used when options::routes is empty: the built-ins at /plaintext, /json, /sleep,
-/// /healthz, metrics_path and stats_path (when not ""), then "/" → `root`, or the welcome page
+/// /healthz, metrics_path, stats_path and dashboard_path (when not ""), then "/" → `root`, or the welcome page
 /// when `root` is "". A path already taken is not routed twice (the first one keeps it).
 [[nodiscard]] std::vector<route_spec> default_routes(const options& opts, const std::string& root);
 

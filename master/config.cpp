@@ -401,6 +401,9 @@ const std::vector<setting> all_settings = {
     {"stats_path", "string", [](const config& c) -> std::string { return show_string(c.handlers.stats_path); },
      "path of the built-in JSON stats route; \"\" = off",
      [](config& c, std::string_view v) { return set_route_path(c.handlers.stats_path, v); }},
+    {"dashboard_path", "string", [](const config& c) -> std::string { return show_string(c.handlers.dashboard_path); },
+     "path of the built-in live dashboard (an HTML page polling stats_path); \"\" = off",
+     [](config& c, std::string_view v) { return set_route_path(c.handlers.dashboard_path, v); }},
     {"root", "string",
      [](const config& c) -> std::string {
          return c.handlers.root.empty() ? std::string("\"./public\" if it exists") : show_string(c.handlers.root);
@@ -437,7 +440,7 @@ const std::vector<setting> all_settings = {
                              },
      "path prefix → handler, longest prefix wins: [{\"prefix\": \"/static/\", \"root\": \"/srv/www\"}, "
      "{\"prefix\": \"/plaintext\", \"handler\": \"plaintext\"}]; handlers: plaintext, json, sleep, healthz, "
-     "metrics, stats, welcome",
+     "metrics, stats, dashboard, welcome",
      set_routes},
     {"access_log", "string",
      [](const config& c) -> std::string {

@@ -71,6 +71,16 @@ json latency_json(const histogram_values& h) {
     return j;
 }
 
+// Every non-empty bucket as [midpoint µs, count], ascending: a client that keeps two of these
+// (the dashboard) computes an interval's percentiles from their difference, as
+// histogram_values::minus does for `stats --watch`.
+json buckets_json(const histogram_values& h) {
+    json out = json::array();
+    for (std::size_t i = 0; i < h.buckets.size(); ++i)
+        if (h.buckets[i] != 0) out.push_back(json::array({round3(histogram_bucket_mid(i) / 1000.0), h.buckets[i]}));
+    return out;
+}
+
 void counters_json(const counter_values& v, json& out) {
     const std::uint64_t* c = cells_of(v);
     for (const auto& f : counter_table) {
@@ -311,6 +321,7 @@ std::string render_json(const snapshot& s) {
     json totals;
     counters_json(s.totals, totals);
     totals["latency_us"] = latency_json(s.total_latency);
+    totals["latency_us"]["buckets"] = buckets_json(s.total_latency);
     j["totals"] = std::move(totals);
     // The snapshot's text is valid UTF-8 already (shm/text.hpp); replacing is the last line of
     // defence, so that a bad byte can never make dump() throw type_error 316 (issue 16.2).

@@ -47,7 +47,9 @@ struct latency_summary {
 /// A scalar counter is a number; an array counter is an object keyed by its label values
 /// (responses_by_class {"1xx".."5xx"}, responses_by_status {"400",...}, connections_refused,
 /// timeouts, parse_errors_by_kind {"bad_request_line",...}). latency_us is
-/// {count, p50, p90, p99, p999, sum} in microseconds. Ends with a newline.
+/// {count, p50, p90, p99, p999, sum} in microseconds; the totals' latency_us also has `buckets`,
+/// every non-empty histogram bucket as [midpoint µs, count] in ascending order (lifetime counts:
+/// the difference of two snapshots is the histogram of the time between them). Ends with a newline.
 [[nodiscard]] std::string render_json(const snapshot& s);
 
 /// Prometheus text format 0.0.4 (GET /metrics, `fastforkctl stats --prometheus`):

@@ -126,7 +126,8 @@ BOOST_AUTO_TEST_CASE(checks_specs_and_names_the_field) {
     BOOST_CHECK(why({"/a b", "json", ""}).find("field \"prefix\"") == 0);
     std::string e = why({"/x", "plaintxt", ""});
     BOOST_CHECK_MESSAGE(e.find("field \"handler\": unknown handler \"plaintxt\"") == 0, e);
-    BOOST_CHECK_MESSAGE(e.find("plaintext, json, sleep, healthz, metrics, stats, welcome") != std::string::npos, e);
+    BOOST_CHECK_MESSAGE(
+        e.find("plaintext, json, sleep, healthz, metrics, stats, dashboard, welcome") != std::string::npos, e);
     BOOST_CHECK(why({"/x", "json", "/srv"}).find("only one") != std::string::npos);
     BOOST_CHECK(why({"/x", "", ""}).find("\"handler\" or a \"root\"") != std::string::npos);
     for (std::string_view name : handlers::builtin_handler_names)
@@ -138,12 +139,13 @@ BOOST_AUTO_TEST_CASE(default_table_has_the_builtins_then_root_or_welcome) {
     auto routes = handlers::default_routes(o, "public");
     std::vector<std::string> got;
     for (const auto& r : routes) got.push_back(r.prefix + "=" + (r.root.empty() ? r.handler : "root:" + r.root));
-    std::vector<std::string> want = {"/plaintext=plaintext", "/json=json",   "/sleep=sleep", "/healthz=healthz",
-                                     "/metrics=metrics",     "/stats=stats", "/=root:public"};
+    std::vector<std::string> want = {"/plaintext=plaintext", "/json=json",   "/sleep=sleep",         "/healthz=healthz",
+                                     "/metrics=metrics",     "/stats=stats", "/dashboard=dashboard", "/=root:public"};
     BOOST_CHECK_EQUAL_COLLECTIONS(got.begin(), got.end(), want.begin(), want.end());
 
     o.metrics_path = "";
     o.stats_path = "/json";  // taken by the built-in: not routed twice
+    o.dashboard_path = "";
     routes = handlers::default_routes(o, "");
     BOOST_CHECK_EQUAL(routes.size(), 5u);
     BOOST_CHECK_EQUAL(routes.back().prefix, "/");

@@ -112,6 +112,29 @@ BOOST_AUTO_TEST_CASE(json_has_the_documented_keys) {
     BOOST_TEST(std::abs(t["latency_us"]["p50"].get<double>() - 14.95) < 0.2);
 }
 
+BOOST_AUTO_TEST_CASE(json_totals_carry_the_nonempty_latency_buckets) {
+    const snapshot s = sample(100, 1);
+    const auto j = nlohmann::json::parse(render_json(s));
+    const auto& b = j["totals"]["latency_us"]["buckets"];
+    BOOST_TEST_REQUIRE(b.is_array());
+    BOOST_TEST_REQUIRE(!b.empty());
+    std::uint64_t sum = 0;
+    double last = -1;
+    for (const auto& pair : b) {
+        BOOST_TEST_REQUIRE(pair.size() == 2u);
+        const double mid = pair[0].get<double>();
+        BOOST_TEST(mid > last);  // ascending, each bucket once
+        BOOST_TEST(pair[1].get<std::uint64_t>() > 0u);
+        last = mid;
+        sum += pair[1].get<std::uint64_t>();
+    }
+    BOOST_TEST(sum == j["totals"]["latency_us"]["count"].get<std::uint64_t>());
+    // The sample's values are 10..19.9 µs: so are the midpoints.
+    BOOST_TEST(b.front()[0].get<double>() >= 9.9);
+    BOOST_TEST(b.back()[0].get<double>() <= 20.1);
+    BOOST_TEST(!j["workers"][0]["latency_us"].contains("buckets"));  // totals only: the body stays small
+}
+
 BOOST_AUTO_TEST_CASE(json_reload_ok_is_null_before_any_reload) {
     snapshot s = sample(3, 1);
     s.last_reload = {};
