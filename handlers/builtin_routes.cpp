@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "handlers/dashboard.hpp"
+#include "handlers/status_access.hpp"
 #include "http/status.hpp"
 #include "shm/render.hpp"
 #include "shm/segment.hpp"
@@ -40,6 +41,13 @@ void sleep_route(http::request_ctx& ctx) {
 }
 
 void healthz_route(http::request_ctx& ctx, const worker::server* srv) {
+    ctx.set_content_type(application_json);
+    ctx.add_header("Cache-Control", "no-store");
+    // A load balancer outside status_allow learns that the worker is up, not its pid or load.
+    if (!may_see_status(ctx)) {
+        ctx.set_body_static("{\"status\":\"ok\"}\n");
+        return;
+    }
     char body[512];
     int n;
     if (srv) {
@@ -55,8 +63,6 @@ void healthz_route(http::request_ctx& ctx, const worker::server* srv) {
     } else {
         n = std::snprintf(body, sizeof body, "{\"status\":\"ok\",\"pid\":%d}\n", static_cast<int>(::getpid()));
     }
-    ctx.set_content_type(application_json);
-    ctx.add_header("Cache-Control", "no-store");
     ctx.set_body(std::string_view(body, static_cast<std::size_t>(n)));
 }
 
@@ -98,29 +104,37 @@ void no_server(http::request_ctx& ctx) {
     ctx.set_content_type(text_plain);
     ctx.set_body_static("503 no server is running in this process\n");
 }
+
+const builtin_route builtins[] = {
+    {"plaintext", plaintext_route, builtin_access::everyone},
+    {"json", json_route, builtin_access::everyone},
+    {"sleep", sleep_route, builtin_access::everyone},
+    {"healthz", [](http::request_ctx& ctx) { healthz_route(ctx, worker::server::current()); },
+     builtin_access::everyone},
+    {"metrics",
+     [](http::request_ctx& ctx) {
+         if (const worker::server* srv = worker::server::current())
+             metrics_route(ctx, *srv);
+         else
+             no_server(ctx);
+     },
+     builtin_access::status},
+    {"stats",
+     [](http::request_ctx& ctx) {
+         if (const worker::server* srv = worker::server::current())
+             stats_route(ctx, *srv);
+         else
+             no_server(ctx);
+     },
+     builtin_access::status},
+    // The same numbers as stats, to a browser.
+    {"dashboard", dashboard_route, builtin_access::status},
+};
 }  // namespace
 
-builtin_fn find_builtin(std::string_view name) noexcept {
-    if (name == "plaintext") return plaintext_route;
-    if (name == "json") return json_route;
-    if (name == "sleep") return sleep_route;
-    if (name == "healthz") return [](http::request_ctx& ctx) { healthz_route(ctx, worker::server::current()); };
-    if (name == "metrics")
-        return [](http::request_ctx& ctx) {
-            if (const worker::server* srv = worker::server::current())
-                metrics_route(ctx, *srv);
-            else
-                no_server(ctx);
-        };
-    if (name == "stats")
-        return [](http::request_ctx& ctx) {
-            if (const worker::server* srv = worker::server::current())
-                stats_route(ctx, *srv);
-            else
-                no_server(ctx);
-        };
-    // A status route like metrics and stats: it shows the same numbers, to a browser.
-    if (name == "dashboard") return dashboard_route;
+const builtin_route* find_builtin(std::string_view name) noexcept {
+    for (const builtin_route& b : builtins)
+        if (b.name == name) return &b;
     return nullptr;
 }
 

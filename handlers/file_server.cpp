@@ -78,8 +78,8 @@ struct file_server::entry {
     std::shared_ptr<const std::string> gzip_bytes;  // set when gzip == ready
     char gzip_etag[http::max_etag_size] = {};       // the original's tag with "-gzip"
     std::uint8_t gzip_etag_len = 0;
-    bool gzip_counted = false;  // gzip_bytes count towards the owner's gzip_cache_budget
-    std::uint64_t loaded_ns = 0;  // shm::monotonic_ns() when read from disk
+    bool gzip_counted = false;     // gzip_bytes count towards the owner's gzip_cache_budget
+    std::uint64_t loaded_ns = 0;   // shm::monotonic_ns() when read from disk
     unsigned pins = 0;             // requests using it, and responses sending from it
     bool retired = false;          // out of the index (stale or evicted); freed at the last unpin
     file_server* owner = nullptr;  // nullptr once the server is gone (a response still pins it)

@@ -98,8 +98,8 @@ private:
     bool follow_symlinks_;
     bool precompressed_;
     std::size_t capacity_;
-    std::uint64_t ttl_ns_;                                // open_file_cache_ttl
-    bool gzip_;  // gzip on the fly (the `gzip` setting)
+    std::uint64_t ttl_ns_;  // open_file_cache_ttl
+    bool gzip_;             // gzip on the fly (the `gzip` setting)
     int gzip_level_;
     std::size_t gzip_min_length_;
     std::size_t gzip_budget_;

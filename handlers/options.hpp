@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "http/address_list.hpp"
+
 namespace fastfork::handlers {
 
 using millis = std::chrono::milliseconds;
@@ -30,6 +32,9 @@ struct options {
     std::string metrics_path = "/metrics";      // Prometheus text of the instance; empty = off
     std::string stats_path = "/stats";          // the JSON of `fastforkctl stats --json`; empty = off
     std::string dashboard_path = "/dashboard";  // the live HTML page polling stats_path; empty = off
+    // Who may see the instance's statistics (handlers/status_access.hpp): this host only unless
+    // told otherwise, since a public /metrics tells anyone the traffic and the worker layout.
+    http::address_list status_allow = http::address_list::loopback();
 
     // ---- routes (handlers/router.cpp) ----
     std::vector<route_spec> routes;  // empty = the default table (handlers/router.hpp default_routes)

@@ -7,6 +7,7 @@
 #include "handlers/builtin_routes.hpp"
 #include "handlers/features.hpp"
 #include "handlers/file_server.hpp"
+#include "handlers/status_access.hpp"
 #include "handlers/welcome_page.hpp"
 #include "http/status.hpp"
 #include "worker/log.hpp"
@@ -33,8 +34,19 @@ std::string known_handlers_text() {
     return out;
 }
 
-// Built-ins are endpoints, not trees: "/healthz/x" under a "/healthz" route is a 404.
-route_fn mount_builtin(builtin_fn fn) {
+// Built-ins are endpoints, not trees: "/healthz/x" under a "/healthz" route is a 404. A status
+// route answers only the peers of opts.status_allow (403 to the others, before it reads shm).
+route_fn mount_builtin(const builtin_route& b, const options& opts) {
+    builtin_fn fn = b.fn;
+    if (b.access == builtin_access::status)
+        return [fn, allow = opts.status_allow](http::request_ctx& ctx, std::string_view rest) {
+            if (!rest.empty()) return false;
+            if (may_see_status(ctx, allow))
+                fn(ctx);
+            else
+                refuse_status(ctx);
+            return true;
+        };
     return [fn](http::request_ctx& ctx, std::string_view rest) {
         if (!rest.empty()) return false;
         fn(ctx);
@@ -155,8 +167,8 @@ router build_router(const std::vector<route_spec>& specs, const route_factories&
                 ctx.set_body_static(plain_welcome);
                 return true;
             });
-        } else if (builtin_fn b = find_builtin(spec.handler)) {
-            fn = mount_builtin(b);
+        } else if (const builtin_route* b = find_builtin(spec.handler)) {
+            fn = mount_builtin(*b, opts);
         } else {
             throw std::runtime_error(describe(i, spec) + ": unknown handler \"" + spec.handler + "\"");
         }

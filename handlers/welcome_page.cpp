@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "handlers/status_access.hpp"
 #include "http/static_file.hpp"
 #include "http/status.hpp"
 #include "shm/segment.hpp"
@@ -81,7 +82,14 @@ std::string format_uptime(double seconds) {
     return text;
 }
 
-void append_stats(std::string& html) {
+void append_stats(std::string& html, const http::request_ctx& ctx) {
+    // The live table is the instance's statistics: for status_allow peers only, like /stats.
+    if (!may_see_status(ctx)) {
+        html +=
+            "<p>Live statistics are shown only to the addresses in <code>status_allow</code> "
+            "(by default this host).</p>\n";
+        return;
+    }
     const worker::server* srv = worker::server::current();
     if (!srv) {
         html += "<p>(no statistics outside a worker)</p>\n";
@@ -127,7 +135,7 @@ bool welcome_page(http::request_ctx& ctx, std::string_view rest) {
     std::string html;
     html.reserve(4096);
     html += page_head;
-    append_stats(html);
+    append_stats(html, ctx);
     html += page_tail;
     ctx.set_content_type("text/html; charset=utf-8");
     ctx.add_header("Cache-Control", "no-store");

@@ -45,6 +45,7 @@ void request_ctx::set_remote(std::string_view ip, std::uint16_t port) noexcept {
     remote_ip_[remote_ip_len_] = '\0';
     remote_port_ = port;
     remote_format_ = nullptr;
+    remote_addr_len_ = 0;  // the text is all that is known
 }
 
 void request_ctx::reset() noexcept {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -59,6 +60,12 @@ public:
         return {remote_ip_, remote_ip_len_};
     }
     [[nodiscard]] std::uint16_t remote_port() const noexcept { return remote_port_; }
+    /// The peer's address as raw bytes in network order: 4 (IPv4) or 16 (IPv6, an IPv4 client
+    /// on a dual-stack socket as ::ffff:a.b.c.d); empty when unknown. What allow-lists match
+    /// (http/address_list.hpp): no text, no allocation.
+    [[nodiscard]] std::span<const std::uint8_t> remote_address() const noexcept {
+        return {remote_addr_, remote_addr_len_};
+    }
     /// Worker-unique id of the connection, and 1-based number of this request on it.
     [[nodiscard]] std::uint64_t connection_id() const noexcept { return connection_id_; }
     [[nodiscard]] std::uint64_t request_number() const noexcept { return request_number_; }
@@ -110,6 +117,11 @@ public:
         remote_ip_len_ = 0;
         remote_port_ = port;
     }
+    /// Sets the raw address remote_address() returns (`size` 4 or 16; anything else: unknown).
+    void set_remote_address(const std::uint8_t* bytes, std::size_t size) noexcept {
+        remote_addr_len_ = size == 4 || size == 16 ? static_cast<std::uint8_t>(size) : 0;
+        for (std::size_t i = 0; i < remote_addr_len_; ++i) remote_addr_[i] = bytes[i];
+    }
     /// Clears request and response for reuse; keeps every buffer's capacity.
     void reset() noexcept;
 
@@ -128,6 +140,8 @@ private:
     mutable remote_formatter remote_format_ = nullptr;
     const void* remote_source_ = nullptr;
     std::uint16_t remote_port_ = 0;
+    std::uint8_t remote_addr_len_ = 0;
+    std::uint8_t remote_addr_[16] = {};
     std::pair<std::string_view, void*> user_values_[user_value_capacity] = {};
     std::size_t user_value_count_ = 0;
 

@@ -168,6 +168,26 @@ std::string set_listen(config& c, std::string_view v) {
     return {};
 }
 
+// A list of addresses and CIDR blocks, or "all": comma-separated from a flag, joined from a JSON
+// array by the file reader. "" (or []) is nobody. Parsed here, once, into the compact form that
+// workers match per request.
+std::string set_address_list(http::address_list& field, std::string_view v) {
+    http::address_list out;
+    std::size_t index = 0;
+    while (!v.empty()) {
+        const auto comma = v.find(',');
+        std::string_view one = v.substr(0, comma);
+        while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+        while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+        if (std::string why = out.try_add(one); !why.empty())
+            return "entry " + std::to_string(index) + " \"" + std::string(one) + "\": " + why;
+        ++index;
+        v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    }
+    field = std::move(out);
+    return {};
+}
+
 std::string show_string(const std::string& s) {
     return nlohmann::json(s).dump();
 }
@@ -404,6 +424,12 @@ const std::vector<setting> all_settings = {
     {"dashboard_path", "string", [](const config& c) -> std::string { return show_string(c.handlers.dashboard_path); },
      "path of the built-in live dashboard (an HTML page polling stats_path); \"\" = off",
      [](config& c, std::string_view v) { return set_route_path(c.handlers.dashboard_path, v); }},
+    {"status_allow", "list",
+     [](const config& c) -> std::string { return nlohmann::json(c.handlers.status_allow.entries()).dump(); },
+     "who may see the status routes (metrics_path, stats_path, dashboard_path, the welcome page's live table; /healthz "
+     "answers others only {\"status\":\"ok\"}): addresses and CIDR blocks, IPv4 or IPv6; \"all\" = everyone, "
+     "[] = nobody; others get 403",
+     [](config& c, std::string_view v) { return set_address_list(c.handlers.status_allow, v); }},
     {"root", "string",
      [](const config& c) -> std::string {
          return c.handlers.root.empty() ? std::string("\"./public\" if it exists") : show_string(c.handlers.root);

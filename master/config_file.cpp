@@ -137,11 +137,12 @@ std::optional<std::string> value_text(const setting& s, const nlohmann::json& v,
     if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
     if (v.is_number_unsigned() || v.is_number_integer()) return v.dump();
     if (v.is_number_float()) return v.dump();
-    if (v.is_array() && key == "listen") {
+    if (v.is_array() && s.kind == "list") {
         std::string joined;
         for (const auto& e : v) {
             if (!e.is_string()) {
-                why = "expected an array of \"host:port\" strings";
+                why = key == "listen" ? "expected an array of \"host:port\" strings"
+                                      : "expected an array of strings, not one with a " + std::string(e.type_name());
                 return std::nullopt;
             }
             if (!joined.empty()) joined += ',';

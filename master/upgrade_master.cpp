@@ -121,7 +121,8 @@ void master_process::begin_upgrade() noexcept {
     upgrade_.active = true;
     upgrade_.pid = pid;
     upgrade_.status_fd = status_fd;
-    upgrade_.deadline_ms = shm::monotonic_ms() + static_cast<std::uint64_t>(cfg_.reload_timeout.count()) + exec_margin_ms;
+    upgrade_.deadline_ms =
+        shm::monotonic_ms() + static_cast<std::uint64_t>(cfg_.reload_timeout.count()) + exec_margin_ms;
     FF_LOG_INFO("SIGUSR2: upgrading: started %s as the new master (pid %d)", binary.c_str(), static_cast<int>(pid));
 }
 

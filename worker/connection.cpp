@@ -255,6 +255,7 @@ void connection::set_remote_on(http::request_ctx& ctx) const noexcept {
         return format_address(c->peer_family_, c->peer_addr_, out, cap);
     };
     ctx.set_remote_source(this, format, peer_port_);
+    ctx.set_remote_address(peer_addr_, peer_family_ == AF_INET ? 4 : peer_family_ == AF_INET6 ? 16 : 0);
 }
 
 void connection::on_peer_gone(int status) noexcept {
