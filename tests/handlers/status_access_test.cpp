@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(every_builtin_says_who_may_call_it) {
         if (name == "welcome") continue;  // not a built-in of the table: a page of its own
         const handlers::builtin_route* b = handlers::find_builtin(name);
         BOOST_REQUIRE_MESSAGE(b, name);
-        const bool is_status = name == "metrics" || name == "stats";
+        const bool is_status = name == "metrics" || name == "stats" || name == "dashboard";
         BOOST_TEST((b->access == handlers::builtin_access::status) == is_status, name);
     }
 }

@@ -1,7 +1,7 @@
 """Status routes and who may see them (issue 10.6): `status_allow` against the real binary.
 
 A master with its workers, configured by file, is asked from 127.0.0.1 (and ::1 when this host
-has IPv6 loopback): outside the list, /metrics and /stats answer 403, /healthz answers only
+has IPv6 loopback): outside the list, /metrics, /stats and /dashboard answer 403, /healthz answers only
 {"status":"ok"} and the welcome page has no live table; a reload that puts the peer on the list
 opens all of them. fastforkctl reads the stats segment, not HTTP, and is not affected.
 
@@ -47,7 +47,7 @@ def has_ipv6_loopback():
 
 class StatusAccess(unittest.TestCase):
     def assert_refused(self, host, port):
-        for path in ("/metrics", "/stats"):
+        for path in ("/metrics", "/stats", "/dashboard"):
             status, headers, body = get(host, port, path)
             self.assertEqual(status, 403, "%s %s: %r" % (host, path, body))
             self.assertEqual(body, b"403 Forbidden\n", path)
@@ -75,6 +75,9 @@ class StatusAccess(unittest.TestCase):
         status, headers, body = get(host, port, "/healthz")
         self.assertEqual(status, 200)
         self.assertIn("pid", json.loads(body))
+        status, headers, body = get(host, port, "/dashboard")
+        self.assertEqual(status, 200)
+        self.assertIn(b"<svg", body)
         status, headers, body = get(host, port, "/")
         self.assertEqual(status, 200)
         self.assertRegex(body.decode(), r"workers running</td><td[^>]*>\d")
