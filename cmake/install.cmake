@@ -33,6 +33,7 @@ set(FF_PUBLIC_HEADERS
   worker/options.hpp
   handlers/options.hpp
   http/request_ctx.hpp
+  http/address_list.hpp
   http/byte_buffer.hpp
   http/rfc9110.hpp
   http/request.hpp

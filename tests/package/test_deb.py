@@ -66,7 +66,10 @@ class deb(unittest.TestCase):
             self.assertIn('key "root": "/var/www/fastfork"', p.stderr + p.stdout)
         for key in ["root", "access_log"]:
             cfg[key] = self.root + cfg[key]
+        # What postinst makes (dpkg-deb -x runs no maintainer script): the document root and the
+        # log directory; --check-config checks that the access log can be opened there.
         os.makedirs(cfg["root"], exist_ok=True)
+        os.makedirs(os.path.dirname(cfg["access_log"]), exist_ok=True)
         moved = os.path.join(self.root, "fastfork-moved.json")
         json.dump(cfg, open(moved, "w"))
         self.assertIn("is valid", pkgtest.run([fastfork, "--check-config", "-c", moved]))
