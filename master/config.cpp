@@ -319,6 +319,10 @@ const std::vector<setting> all_settings = {
     {"worker_timeout", "duration", [](const config& c) -> std::string { return show_duration(c.worker_timeout); },
      "a worker whose heartbeat stalls this long is killed and replaced",
      [](config& c, std::string_view v) { return set_duration(c.worker_timeout, v); }},
+    {"reuseport_steering", "bool", [](const config& c) -> std::string { return show_bool(c.reuseport_steering); },
+     "steer new connections away from a worker whose heartbeat is late (SK_REUSEPORT BPF; needs root or "
+     "CAP_BPF + CAP_NET_ADMIN, else a warning and the kernel's hash)",
+     [](config& c, std::string_view v) { return set_bool(c.reuseport_steering, v); }},
     {"reload_timeout", "duration", [](const config& c) -> std::string { return show_duration(c.reload_timeout); },
      "a new generation must be ready within this, else the reload rolls back",
      [](config& c, std::string_view v) { return set_duration(c.reload_timeout, v); }},

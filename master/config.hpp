@@ -30,6 +30,7 @@ struct config {
     int backlog = 4096;
     worker::millis shutdown_timeout{30'000};  // graceful shutdown/drain deadline
     worker::millis worker_timeout{30'000};    // heartbeat stall before SIGKILL
+    bool reuseport_steering = true;           // steer new connections away from late workers (BPF)
     worker::millis reload_timeout{30'000};    // new generation must be ready within this
     // Worker recycling (master/recycling.cpp); 0 = off for each.
     std::uint64_t max_requests = 0;         // requests one worker process serves, then it is replaced

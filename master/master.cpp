@@ -315,6 +315,7 @@ void master_process::tick() noexcept {
     if (upgrade_.active) progress_upgrade(now);
     if (handover_) watch_old_master(now);
     watchdog_.check_heartbeats(now, procs_, static_cast<std::uint64_t>(cfg_.worker_timeout.count()));
+    steering_.update(now, procs_, sockets_, worker_count_, cfg_.reuseport_steering);
     watchdog_.update_status(now, procs_, segment_.get()->header, worker_count_, generation_);
 }
 

@@ -20,6 +20,7 @@
 #include "master/process_table.hpp"
 #include "master/recycle_state.hpp"
 #include "master/reload_state.hpp"
+#include "master/reuseport_steering.hpp"
 #include "master/sd_notify.hpp"
 #include "master/spawn.hpp"
 #include "master/upgrade.hpp"
@@ -105,6 +106,7 @@ private:
     unsigned worker_count_ = 0;     // configured now (SIGTTIN/SIGTTOU change it)
     std::uint64_t generation_ = 1;  // the serving generation
     listen_sockets sockets_;
+    reuseport_steering steering_;  // which worker index new connections go to
     process_table procs_;
     std::vector<index_state> indexes_;
     reload_state reload_;
