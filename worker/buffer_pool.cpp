@@ -1,18 +1,9 @@
 #include "worker/buffer_pool.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <numeric>
 
 namespace fastfork::worker {
-
-namespace {
-std::size_t class_of(std::size_t capacity, std::size_t min_bits, std::size_t count) noexcept {
-    std::size_t bits = capacity <= 1 ? 0 : std::bit_width(capacity - 1);
-    std::size_t c = bits > min_bits ? bits - min_bits : 0;
-    return std::min(c, count - 1);
-}
-}  // namespace
 
 buffer_pool::buffer_pool(std::size_t initial_size, shm::counter& hits, shm::counter& misses, const pool_limits& lim)
     : limits_(lim),
@@ -41,13 +32,10 @@ http::byte_buffer* buffer_pool::acquire() {
     return b;
 }
 
-void buffer_pool::release(http::byte_buffer* b) noexcept {
-    std::size_t cap = b->capacity();
-    ++class_calls_[class_of(cap, min_class_bits, class_count)];
-    if (++calls_ >= calibrate_every) calibrate();
-    // An outlier (one huge head or body) must not pin its memory, and a burst must not leave
-    // more idle memory behind than the caps allow: such buffers go back to malloc at once.
-    if (cap > max_size_ || free_.size() >= limits_.max_idle_count || pooled_bytes_ + cap > limits_.max_idle_bytes) {
+void buffer_pool::release_slow(http::byte_buffer* b) noexcept {
+    if (calls_ >= calibrate_every) calibrate();  // first: the new max_size() applies to `b`
+    const std::size_t cap = b->capacity();
+    if (!fits(cap)) {
         delete b;
         return;
     }

@@ -5,6 +5,7 @@
 // burst's memory goes back to the system (worker).
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -30,7 +31,19 @@ public:
     /// Takes `b` back (the caller's pointer is dead after this) and records its capacity for
     /// calibration. Pools it when it is at most max_size() and the pool stays within its count
     /// and byte caps; frees it otherwise.
-    void release(http::byte_buffer* b) noexcept;
+    /// Inline, with everything but the common case out of line: it runs twice per keep-alive
+    /// request, and as a call of its own its register saves cost as much as its work.
+    [[gnu::always_inline]] void release(http::byte_buffer* b) noexcept {
+        const std::size_t cap = b->capacity();
+        ++class_calls_[class_of(cap)];
+        if (++calls_ >= calibrate_every || !fits(cap)) [[unlikely]] {
+            release_slow(b);
+            return;
+        }
+        b->clear();
+        pooled_bytes_ += cap;
+        free_.push(b, now_ms_);
+    }
 
     /// Frees pooled buffers released at least `max_idle_ms` before `now_ms`, coldest first, and
     /// advances the pool's clock: releases are stamped with the `now_ms` of the latest call, so
@@ -53,6 +66,19 @@ private:
     static constexpr std::size_t oversize_factor = 16;  // "far beyond the default" before calibration
 
     void calibrate() noexcept;
+    /// release() when calibration is due or `b` does not fit (its class is counted already).
+    void release_slow(http::byte_buffer* b) noexcept;
+    /// An outlier (one huge head or body) must not pin its memory, and a burst must not leave
+    /// more idle memory behind than the caps allow: such buffers go back to malloc at once.
+    [[nodiscard]] bool fits(std::size_t cap) const noexcept {
+        return cap <= max_size_ && free_.size() < limits_.max_idle_count &&
+               pooled_bytes_ + cap <= limits_.max_idle_bytes;
+    }
+    static std::size_t class_of(std::size_t capacity) noexcept {
+        const std::size_t bits = capacity <= 1 ? 0 : std::bit_width(capacity - 1);
+        const std::size_t c = bits > min_class_bits ? bits - min_class_bits : 0;
+        return c < class_count - 1 ? c : class_count - 1;
+    }
 
     idle_stack<http::byte_buffer> free_;
     pool_limits limits_;

@@ -236,11 +236,18 @@ void connection::on_input() noexcept {
             shm::sub(srv_->counters().connections_idle);
             ex_ = srv_->exchanges().acquire();
             set_remote_on(ex_->ctx);
-            // A fresh connection already waits under the header timeout since its accept.
-            if (!srv_->is_waiting(*this, wait_kind::header) &&
+            parse_head();
+            // The header timeout starts with the head's first byte, but only a head still
+            // incomplete after this read needs it: one that is complete went to a fiber, which
+            // leaves every timeout list (start_fiber), and an error closed the connection. So
+            // the wait starts after parsing, stamped with the same loop time as before it
+            // (libuv updates that time only between callbacks), and the common complete head
+            // costs no list move. A fresh connection already waits under the header timeout
+            // since its accept and keeps that stamp.
+            if (phase_ == phase::head && !srv_->is_waiting(*this, wait_kind::header) &&
                 !srv_->is_waiting(*this, wait_kind::header_after_deferral))
                 srv_->start_wait(*this, wait_kind::header);
-            [[fallthrough]];
+            return;
         case phase::head:
             parse_head();
             return;

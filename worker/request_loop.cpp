@@ -29,8 +29,10 @@ void connection::serve() {
     try {
         for (;;) {
             if (serve_one() == next_step::closed) return;  // the connection is not ours any more
-            ex_->reset();
             if (rd_ < in_->size()) {
+                // The next head is (partly) here: the parser starts over on it. When it is not,
+                // the exchange goes back to its pool, which resets it (one reset per request).
+                ex_->reset();
                 const http::parser::state s = feed_head();
                 if (s == http::parser::state::done) continue;  // pipelined: answer it before writing
                 if (s == http::parser::state::error) {

@@ -275,14 +275,6 @@ std::string_view server::http_date() noexcept {
     return date_.get(shm::realtime_s());
 }
 
-void server::start_wait(connection& c, wait_kind kind) noexcept {
-    waits(kind).push_back(c, uv_now(&loop_));
-}
-
-bool server::is_waiting(const connection& c, wait_kind kind) const noexcept {
-    return c.list == &waits_[static_cast<unsigned>(kind)];
-}
-
 // ---------------------------------------------------------------- timeouts and drain
 
 void server::on_sweep(uv_timer_t* timer) noexcept {
