@@ -18,7 +18,8 @@
 #   default: one binary, this tree's build/master/fastfork (built first with `make build`).
 #   With two or more LABEL=BINARY, a last table gives each label's Ir/request ÷ the first's,
 #   and per route the functions whose own Ir/request changed most.
-# Prints Markdown on stdout; callgrind's dumps stay in ${TMPDIR:-/tmp}/fastfork-bench/instructions/.
+# Prints Markdown on stdout; callgrind's dumps stay in ${TMPDIR:-/tmp}/fastfork-bench/instructions.<pid>/
+# (one folder per run, so two runs at once do not overwrite each other's dumps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,7 +50,7 @@ for b in "${binaries[@]}"; do
   [ -x "${b#*=}" ] || { echo "instructions.sh: \"${b#*=}\" is not an executable" >&2; exit 2; }
 done
 
-scratch="${TMPDIR:-/tmp}/fastfork-bench/instructions"
+scratch="${TMPDIR:-/tmp}/fastfork-bench/instructions.$$"
 root="$scratch/www"
 mkdir -p "$root"
 # 1 KiB of fixed bytes: the same file (and so the same ETag input) for every build.
