@@ -7,6 +7,7 @@
 #include "handlers/features.hpp"
 #include "http/conditional.hpp"
 #include "http/field.hpp"
+#include "http/static_file.hpp"
 
 namespace fastfork::handlers {
 
@@ -14,27 +15,6 @@ namespace {
 
 // The one attribute of dashboard.html the server rewrites; the page reads its stats URL there.
 constexpr std::string_view stats_path_attribute = "data-stats-path=\"/stats\"";
-
-void append_attribute_escaped(std::string& out, std::string_view text) {
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            default:
-                out += c;
-        }
-    }
-}
 
 std::uint64_t fnv1a64(std::string_view bytes) noexcept {
     std::uint64_t h = 0xcbf29ce484222325ull;
@@ -57,7 +37,7 @@ dashboard_page make_dashboard_page(std::string_view stats_path) {
         page.body.reserve(dashboard_source.size() + stats_path.size());
         page.body.append(dashboard_source.substr(0, at));
         page.body += "data-stats-path=\"";
-        append_attribute_escaped(page.body, stats_path);
+        http::append_html_escaped(page.body, stats_path);  // safe inside the attribute's quotes
         page.body += '"';
         page.body.append(dashboard_source.substr(at + stats_path_attribute.size()));
     }

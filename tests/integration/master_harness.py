@@ -28,6 +28,22 @@ from harness import FASTFORK_BIN, ManagedProcess, ServerError, free_port, http_g
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(FASTFORK_BIN)), ".."))
+CTL = os.environ.get("FASTFORKCTL_BIN") or os.path.join(BUILD, "tools", "fastforkctl")
+
+
+def ctl(*args, timeout=60):
+    """Runs fastforkctl; returns the CompletedProcess (text). Skips the test without the binary."""
+    if not os.path.exists(CTL):
+        raise unittest.SkipTest("fastforkctl not found at %s (set FASTFORKCTL_BIN)" % CTL)
+    return subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=scaled(timeout))
+
+
+def stats_json(name):
+    """`fastforkctl --name NAME stats --json`, parsed."""
+    r = ctl("--name", name, "stats", "--json")
+    if r.returncode != 0:
+        raise AssertionError("fastforkctl stats --json exited %d: %s" % (r.returncode, r.stderr))
+    return json.loads(r.stdout)
 TEST_APP = os.environ.get("FF_TEST_APP") or os.path.join(BUILD, "tests", "integration", "test_app")
 HELLO = os.environ.get("FF_HELLO") or os.path.join(BUILD, "examples", "hello")
 

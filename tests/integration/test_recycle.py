@@ -25,22 +25,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import FASTFORK_BIN, connect, http_get, main, request_bytes, scaled  # noqa: E402
-from master_harness import BUILD, TEST_APP, MasterProcess, Wrk, alive, wait_for  # noqa: E402
-
-CTL = os.environ.get("FASTFORKCTL_BIN") or os.path.join(BUILD, "tools", "fastforkctl")
-
-
-def ctl(*args, timeout=30):
-    if not os.path.exists(CTL):
-        raise unittest.SkipTest("fastforkctl not found at %s (set FASTFORKCTL_BIN)" % CTL)
-    return subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=scaled(timeout))
-
-
-def stats_json(name):
-    r = ctl("--name", name, "stats", "--json")
-    if r.returncode != 0:
-        raise AssertionError("fastforkctl stats --json exited %d: %s" % (r.returncode, r.stderr))
-    return json.loads(r.stdout)
+from master_harness import BUILD, CTL, TEST_APP, MasterProcess, Wrk, alive, ctl, stats_json, wait_for  # noqa: E402
 
 
 class ReadyWatcher(threading.Thread):

@@ -20,28 +20,14 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ServerProcess, connect, http_get, main, read_response, request_bytes, scaled  # noqa: E402
-from master_harness import BUILD, MasterProcess, Segment, alive, wait_for  # noqa: E402
+from master_harness import BUILD, CTL, MasterProcess, Segment, alive, ctl, stats_json, wait_for  # noqa: E402
 
-CTL = os.environ.get("FASTFORKCTL_BIN") or os.path.join(BUILD, "tools", "fastforkctl")
+
 PROMTOOL = shutil.which("promtool")
 
 
 def instance_name(tag):
     return "stest%d-%s-%d" % (os.getpid(), tag, int(time.monotonic() * 1000) % 100000)
-
-
-def ctl(*args, timeout=60):
-    """Runs fastforkctl; returns the CompletedProcess (text)."""
-    if not os.path.exists(CTL):
-        raise unittest.SkipTest("fastforkctl not found at %s (set FASTFORKCTL_BIN)" % CTL)
-    return subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=scaled(timeout))
-
-
-def stats_json(name):
-    r = ctl("--name", name, "stats", "--json")
-    if r.returncode != 0:
-        raise AssertionError("fastforkctl stats --json exited %d: %s" % (r.returncode, r.stderr))
-    return json.loads(r.stdout)
 
 
 def raw_exchange(port, data, head_request=False):
