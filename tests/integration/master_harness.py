@@ -28,6 +28,16 @@ from harness import FASTFORK_BIN, ManagedProcess, ServerError, free_port, http_g
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(FASTFORK_BIN)), ".."))
+def ipv6_loopback_available():
+    """Whether ::1 can be bound here (containers without IPv6 cannot)."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
 CTL = os.environ.get("FASTFORKCTL_BIN") or os.path.join(BUILD, "tools", "fastforkctl")
 
 

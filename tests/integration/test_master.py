@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BackgroundConnections, FASTFORK_BIN, free_port, http_get, main, raise_nofile_limit, request_bytes,  # noqa: E402
                      connect, run_connections, scaled)
 from master_harness import (HELLO, TEST_APP, MasterProcess, NotifySocket, Wrk, alive, children, healthz,  # noqa: E402
-                            listen_inodes, listening_sockets_held, socket_inodes, wait_for)
+                            ipv6_loopback_available, listen_inodes, listening_sockets_held, socket_inodes,
+                            wait_for)
 
 
 def refused(port, host="127.0.0.1"):
@@ -36,15 +37,6 @@ def refused(port, host="127.0.0.1"):
         return False
     s.close()
     return False
-
-
-def ipv6_loopback_available():
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
 
 
 class LoadLoop(threading.Thread):

@@ -19,7 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import ServerProcess, scaled  # noqa: E402
-from master_harness import BUILD, MasterProcess  # noqa: E402
+from master_harness import BUILD, MasterProcess, ipv6_loopback_available  # noqa: E402
 
 CTL = os.environ.get("FASTFORKCTL_BIN") or os.path.join(BUILD, "tools", "fastforkctl")
 MINIMAL_HEALTHZ = b'{"status":"ok"}\n'
@@ -34,15 +34,6 @@ def get(host, port, path, method="GET"):
         return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
     finally:
         conn.close()
-
-
-def has_ipv6_loopback():
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
 
 
 class StatusAccess(unittest.TestCase):
@@ -116,7 +107,7 @@ class StatusAccess(unittest.TestCase):
         self.assertIn("the block is 10.0.0.0/8", r.stderr)
 
     def test_ipv6_loopback(self):
-        if not has_ipv6_loopback():
+        if not ipv6_loopback_available():
             self.skipTest("no IPv6 loopback on this host")
         with MasterProcess(config={"workers": 1, "status_allow": ["127.0.0.1"]},
                            listen="127.0.0.1:{port},[::1]:{port}") as m:
