@@ -84,6 +84,28 @@ std::string_view compressor::find_header(std::string_view lines, std::string_vie
     return {};
 }
 
+bool compressor::headers_forbid_compression(std::string_view lines) noexcept {
+    // One pass over the handler's header lines (a static file has several): a response already
+    // coded, a range of one, one with a validator (a strong ETag names these bytes, RFC 9110
+    // §8.8.3) or marked no-transform keeps its body as it is.
+    while (!lines.empty()) {
+        const auto eol = lines.find("\r\n");
+        const std::string_view line = lines.substr(0, eol);
+        lines = eol == std::string_view::npos ? std::string_view() : lines.substr(eol + 2);
+        const auto colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        const std::string_view name = line.substr(0, colon);
+        if (http::iequals(name, "Content-Encoding") || http::iequals(name, "Content-Range") ||
+            http::iequals(name, "ETag"))
+            return true;
+        if (!http::iequals(name, "Cache-Control")) continue;
+        const std::string_view value = line.substr(colon + 1);
+        for (std::size_t at = 0; at + 12 <= value.size(); ++at)
+            if (http::iequals(value.substr(at, 12), "no-transform")) return true;
+    }
+    return false;
+}
+
 bool compressor::try_gzip(std::string_view in, std::string_view& result) {
     result = {};
     if (init_failed_ || in.size() >= UINT_MAX) return false;
@@ -161,17 +183,7 @@ bool compressor::maybe_compress(const http::request& req, http::response& resp) 
     // Cheapest tests first: the benchmark routes fail the size test at once.
     if (resp.status() != 200 || body.size() < min_length_ || body.size() == 0) return false;
     if (!is_compressible_type(resp.content_type())) return false;
-    const std::string_view extra = resp.extra_headers();
-    bool found = false;
-    (void)find_header(extra, "Content-Encoding", found);
-    if (found) return false;
-    (void)find_header(extra, "Content-Range", found);
-    if (found) return false;
-    (void)find_header(extra, "ETag", found);
-    if (found) return false;
-    const std::string_view cache_control = find_header(extra, "Cache-Control", found);
-    for (std::size_t at = 0; found && at + 12 <= cache_control.size(); ++at)
-        if (http::iequals(cache_control.substr(at, 12), "no-transform")) return false;
+    if (headers_forbid_compression(resp.extra_headers())) return false;
 
     // RFC 9110 §12.5.5: the response varies with Accept-Encoding whether or not this client
     // gets the compressed form, so caches must key on it either way.

@@ -173,6 +173,14 @@ BOOST_AUTO_TEST_CASE(leaves_ineligible_responses_alone) {
     untouched([](http::response& r) { r.add_header("Content-Encoding", "br"); }, "already encoded");
     untouched([](http::response& r) { r.add_header("ETag", "\"abc\""); }, "strong validator");
     untouched([](http::response& r) { r.add_header("Cache-Control", "public, No-Transform"); }, "no-transform");
+    untouched([](http::response& r) { r.add_header("Content-Range", "bytes 0-9/100"); }, "a range");
+    untouched(
+        [](http::response& r) {
+            r.add_header("Last-Modified", "Thu, 03 Dec 2026 12:00:00 GMT");
+            r.add_header("Cache-Control", "max-age=60");
+            r.add_header("etag", "\"v1\"");
+        },
+        "a validator after other lines, any case");
 
     handlers::options off;
     off.gzip = false;
