@@ -9,6 +9,7 @@
 
 #include "handlers/dashboard.hpp"
 #include "handlers/status_access.hpp"
+#include "handlers/streaming_routes.hpp"
 #include "http/status.hpp"
 #include "shm/render.hpp"
 #include "shm/segment.hpp"
@@ -129,6 +130,8 @@ const builtin_route builtins[] = {
      builtin_access::status},
     // The same numbers as stats, to a browser.
     {"dashboard", dashboard_route, builtin_access::status},
+    {"echo", echo_route, builtin_access::everyone},
+    {"sse_clock", sse_clock_route, builtin_access::everyone},
 };
 }  // namespace
 

@@ -38,4 +38,9 @@ struct builtin_route {
 /// "single-process".
 [[nodiscard]] const builtin_route* find_builtin(std::string_view name) noexcept;
 
+/// Whether the built-in `name` reads its request body itself (ctx.body_stream()): "echo".
+[[nodiscard]] constexpr bool builtin_streams_body(std::string_view name) noexcept {
+    return name == "echo";
+}
+
 }  // namespace fastfork::handlers

@@ -1,5 +1,7 @@
 #include "handlers/features.hpp"
 
+#include "handlers/router.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -19,6 +21,9 @@ void features::attach(worker::server& srv) {
     if (gzip_.is_enabled()) srv.add_response_filter(gzip_);
     if (access_log_.is_enabled()) srv.add_request_observer(access_log_);
     current_ = this;
+    // The `fastfork` binary's router knows which routes read their bodies themselves (echo).
+    if (const auto* routed = srv.user_handler().target<routed_handler>())
+        srv.set_stream_hook([r = *routed](const http::request& req) { return r.streams_body(req); });
 }
 
 const options& features::current() noexcept {

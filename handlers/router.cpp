@@ -84,15 +84,25 @@ std::string_view normalized_prefix(std::string_view prefix) noexcept {
 
 // ---------------------------------------------------------------- router
 
-bool router::add(std::string_view prefix, route_fn fn) {
+bool router::add(std::string_view prefix, route_fn fn, bool streams_body) {
     const std::string_view p = normalized_prefix(prefix);
     for (const auto& e : entries_)
         if (e.prefix == p) return false;
     // Longest first; among equal lengths the order does not matter (they cannot both match).
     auto at =
         std::find_if(entries_.begin(), entries_.end(), [&](const entry& e) { return e.prefix.size() < p.size(); });
-    entries_.insert(at, entry{std::string(p), std::move(fn)});
+    entries_.insert(at, entry{std::string(p), std::move(fn), streams_body});
     return true;
+}
+
+bool router::streams_body(std::string_view path) const noexcept {
+    std::string_view rest;
+    const route_fn* fn = match(path, rest);
+    if (!fn) return false;
+    // match() returns the entry's fn: its entry is the one holding it.
+    for (const auto& e : entries_)
+        if (&e.fn == fn) return e.streams_body;
+    return false;
 }
 
 const route_fn* router::match(std::string_view path, std::string_view& rest) const noexcept {
@@ -172,7 +182,7 @@ router build_router(const std::vector<route_spec>& specs, const route_factories&
         } else {
             throw std::runtime_error(describe(i, spec) + ": unknown handler \"" + spec.handler + "\"");
         }
-        if (!r.add(spec.prefix, std::move(fn)))
+        if (!r.add(spec.prefix, std::move(fn), spec.root.empty() && builtin_streams_body(spec.handler)))
             throw std::runtime_error(describe(i, spec) + ": the prefix is routed twice");
     }
     return r;
@@ -202,6 +212,15 @@ routed_handler::routed_handler(route_factories factories) : state_(std::make_sha
 void routed_handler::operator()(http::request_ctx& ctx) const {
     if (!state_->table) state_->build();
     (*state_->table)(ctx);
+}
+
+bool routed_handler::streams_body(const http::request& req) const noexcept {
+    try {
+        if (!state_->table) state_->build();
+    } catch (const std::exception&) {
+        return false;  // the handler reports it (operator() builds again)
+    }
+    return state_->table->streams_body(req.path);
 }
 
 route_factories standard_route_factories() {

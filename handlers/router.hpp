@@ -22,8 +22,8 @@ namespace fastfork::handlers {
 using route_fn = std::function<bool(http::request_ctx& ctx, std::string_view rest)>;
 
 /// The names a route's `handler` field may take, in documentation order.
-inline constexpr std::string_view builtin_handler_names[] = {"plaintext", "json",  "sleep",     "healthz",
-                                                             "metrics",   "stats", "dashboard", "welcome"};
+inline constexpr std::string_view builtin_handler_names[] = {
+    "plaintext", "json", "sleep", "healthz", "metrics", "stats", "dashboard", "welcome", "echo", "sse_clock"};
 
 /// Why `spec` is not a usable route, naming the field (`field "handler": unknown handler …`);
 /// empty when it is. A prefix starts with '/' and has no query, fragment, whitespace or control
@@ -41,7 +41,11 @@ class router {
 public:
     /// Routes `prefix` (which passed check_route_spec) to `fn`. Returns false, changing nothing,
     /// when the normalized prefix is routed already.
-    bool add(std::string_view prefix, route_fn fn);
+    /// `streams_body`: the route reads request bodies itself (ctx.body_stream()), so the worker
+    /// reads nothing of them before it runs (see streams_body()).
+    bool add(std::string_view prefix, route_fn fn, bool streams_body = false);
+    /// Whether the route that matches `path` streams its request body.
+    [[nodiscard]] bool streams_body(std::string_view path) const noexcept;
 
     /// The route with the longest prefix matching `path`, or nullptr; sets `rest` (see route_fn).
     /// Never allocates. The pointer lives as long as the router is not modified.
@@ -56,6 +60,7 @@ private:
     struct entry {
         std::string prefix;  // normalized
         route_fn fn;
+        bool streams_body = false;
     };
     std::vector<entry> entries_;  // longest prefix first, so the first match is the longest
 };
@@ -98,6 +103,9 @@ class routed_handler {
 public:
     explicit routed_handler(route_factories factories);
     void operator()(http::request_ctx& ctx) const;
+    /// Whether the route of `req` streams its request body: the worker's stream hook
+    /// (features::attach installs it). Builds the table like operator(); false if that fails.
+    [[nodiscard]] bool streams_body(const http::request& req) const noexcept;
 
 private:
     struct state;

@@ -54,6 +54,8 @@ void request_ctx::reset() noexcept {
     request_ = &empty_request_;
     body_ = {};
     exec_ = nullptr;
+    body_stream_.bind(nullptr, {});
+    sink_ = nullptr;
     response_.reset();
     args_.clear();
     args_storage_.clear();

@@ -12,6 +12,7 @@
 #include "http/byte_buffer.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
+#include "http/stream.hpp"
 #include "http/uri.hpp"
 
 namespace fastfork::http {
@@ -79,6 +80,28 @@ public:
     void append_body(std::string_view b) { response_.append_body(b); }
     void set_body_static(std::string_view b) noexcept { response_.set_body_static(b); }
 
+    // ---- streaming (http/stream.hpp) ----
+    /// The request body as a stream. On a route that streams its body (worker::server's stream
+    /// hook; the built-in `echo`) nothing is read before the handler and body() is empty: reads
+    /// come from the socket, 100-continue is sent on the first one, and memory stays bounded by
+    /// the read buffer. Elsewhere it reads the buffered body().
+    [[nodiscard]] http::body_stream& body_stream() noexcept { return body_stream_; }
+    /// Streams the response: the head (status, type and headers set so far) goes out on the
+    /// first flush (or when the output buffer fills), then the body as written, chunked unless
+    /// set_content_length was called. Once streaming, the response body (set_body) is ignored and
+    /// no response filter (gzip) applies. An error is sticky and means the client cannot get the
+    /// rest: stop writing and return (the worker closes the connection).
+    std::error_code write(std::string_view data) noexcept {
+        return sink_ ? sink_->write(data) : make_error_code(stream_error::not_streaming);
+    }
+    std::error_code flush() noexcept { return sink_ ? sink_->flush() : make_error_code(stream_error::not_streaming); }
+    /// Frames the streamed response with this Content-Length (before the first write/flush).
+    void set_content_length(std::uint64_t length) noexcept {
+        if (sink_) sink_->set_content_length(length);
+    }
+    /// True when the worker drains: endless streams (SSE) should end.
+    [[nodiscard]] bool is_ending() const noexcept { return sink_ && sink_->is_ending(); }
+
     // ---- per-request user values (fasthttp's SetUserValue) ----
     static constexpr std::size_t user_value_capacity = 8;
     /// Stores `value` under `key` (the key view must outlive the request); false when full.
@@ -101,6 +124,13 @@ public:
         request_ = req;
         body_ = body;
         exec_ = exec;
+        body_stream_.bind(nullptr, body);
+    }
+    /// Binds the streams of the request (after bind): `source` (nullptr: the body was buffered)
+    /// and `sink`; both must outlive the handler call.
+    void bind_streams(body_source* source, response_sink* sink) noexcept {
+        if (source) body_stream_.bind(source, {});
+        sink_ = sink;
     }
     void set_connection(std::uint64_t id, std::uint64_t request_number) noexcept {
         connection_id_ = id;
@@ -129,6 +159,8 @@ private:
     const http::request* request_ = &empty_request_;
     std::string_view body_;
     executor* exec_ = nullptr;
+    http::body_stream body_stream_;
+    response_sink* sink_ = nullptr;
     http::response response_;
     query_args args_;
     byte_buffer args_storage_;

@@ -256,6 +256,56 @@ bool write_response(const response& resp, const write_options& opt, byte_buffer&
     return keep_alive;
 }
 
+stream_head write_stream_head(
+    const response& resp, const write_options& opt, bool sized, std::uint64_t length, byte_buffer& out) {
+    const unsigned code = sendable(resp.status());
+    const bool bodiless_status = is_bodiless(code);
+    const bool http10 = opt.version_minor == 0;
+    stream_framing framing = bodiless_status ? stream_framing::none
+                             : sized         ? stream_framing::sized
+                             : http10        ? stream_framing::close_delimited
+                                             : stream_framing::chunked;
+    const bool keep_alive = opt.keep_alive && !resp.close() && framing != stream_framing::close_delimited;
+    const std::string_view type = resp.content_type();
+    const std::string_view extra = resp.extra_headers();
+    const std::size_t bound = fixed_overhead + opt.server.size() + opt.date.size() + type.size() + extra.size();
+    char* const begin = out.prepare(bound);
+    char* p = put(begin, status_line(code));
+    if (!opt.server.empty()) {
+        p = put(p, server_prefix);
+        p = put(p, opt.server);
+        p = put(p, crlf);
+    }
+    if (!opt.date.empty()) {
+        p = put(p, date_prefix);
+        p = put(p, opt.date);
+        p = put(p, crlf);
+    }
+    if (!type.empty()) {
+        p = put(p, content_type_prefix);
+        p = put(p, type);
+        p = put(p, crlf);
+    }
+    if (framing == stream_framing::chunked) {
+        p = put(p, chunked_line);
+    } else if (framing == stream_framing::sized) {
+        p = put(p, content_length_prefix);
+        p = put_decimal(p, length);
+        p = put(p, crlf);
+    }
+    if (http10) {
+        if (keep_alive) p = put(p, keep_alive_line);
+    } else if (!keep_alive) {
+        p = put(p, close_line);
+    }
+    p = put(p, extra);
+    p = put(p, crlf);
+    out.commit(static_cast<std::size_t>(p - begin));
+    // RFC 9110 §9.3.2: HEAD gets the headers only.
+    if (opt.head_request) framing = stream_framing::none;
+    return {keep_alive, framing};
+}
+
 bool has_file_payload(const response& resp, const write_options& opt) noexcept {
     return resp.has_file_body() && !opt.head_request && !is_bodiless(sendable(resp.status()));
 }

@@ -109,6 +109,25 @@ bool write_response(const response& resp, const write_options& opt, byte_buffer&
 /// (used for 400/408/413/414/431/429/503/… that the server produces itself).
 void write_error_response(unsigned code, std::string_view date, std::string_view server, byte_buffer& out);
 
+/// How a streamed response's body is delimited on the wire.
+enum class stream_framing : std::uint8_t {
+    none,             // no body bytes at all (HEAD, 1xx, 204, 304)
+    sized,            // Content-Length
+    chunked,          // Transfer-Encoding: chunked, ended by write_last_chunk
+    close_delimited,  // HTTP/1.0 without a length: the body ends when the connection closes
+};
+struct stream_head {
+    bool keep_alive = false;
+    stream_framing framing = stream_framing::none;
+};
+
+/// Appends only the head of a response whose body follows as a stream: Content-Length `length`
+/// when `sized`, else chunked (close-delimited for HTTP/1.0, RFC 9112 §6.1). The response's own
+/// body is ignored. A HEAD request gets the framing headers a GET would (RFC 9110 §9.3.2), and
+/// framing none. Returns whether the connection may stay open and how to frame the body.
+stream_head write_stream_head(
+    const response& resp, const write_options& opt, bool sized, std::uint64_t length, byte_buffer& out);
+
 /// Appends one chunk (size line, data, CRLF); empty data writes nothing.
 void write_chunk(std::string_view data, byte_buffer& out);
 /// Appends the last chunk and the end of the message ("0\r\n\r\n").

@@ -100,6 +100,12 @@ inline constexpr counter_field counter_table[] = {
                      "status",
                      detail::status_label),
     FF_COUNTER_FIELD(parse_errors_by_kind, "Parse errors by kind.", false, "kind", detail::parse_error_label),
+    FF_COUNTER_FIELD(streamed_responses, "Responses a handler streamed (chunk by chunk, SSE).", false, "", nullptr),
+    FF_COUNTER_FIELD(streamed_responses_aborted,
+                     "Streamed responses cut short (client gone, write timeout, handler threw).",
+                     false,
+                     "",
+                     nullptr),
 };
 #undef FF_COUNTER_FIELD
 

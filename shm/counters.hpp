@@ -154,6 +154,8 @@ struct basic_counters {
     T buffer_pool_misses;
     T responses_by_status[tracked_status_count];  // by tracked_status_index()
     T parse_errors_by_kind[parse_error_kinds];    // by http::error value
+    T streamed_responses;                         // responses a handler streamed (ctx.write / ctx.flush, SSE, echo)
+    T streamed_responses_aborted;                 // of those, cut short: client gone, write timeout, handler threw
 };
 
 using worker_counters = basic_counters<counter>;

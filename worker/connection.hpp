@@ -132,6 +132,13 @@ private:
     void erase_input(std::size_t at, std::size_t n) noexcept;
     void mark_head_done() noexcept;  // latency starts: the request head is parsed
     void record_latency() noexcept;  // latency ends: the response is serialized
+    // ---- streamed bodies and responses (response_stream.cpp, stream_io.cpp) ----
+    friend class stream_io;
+    /// The continue hook for a route that streams its body: refuses at once, or leaves the
+    /// `100 Continue` to the handler's first read (`send_continue`). False: refused (closed).
+    bool prepare_streamed_body(const http::request& req, bool& send_continue) noexcept;
+    /// After the handler of a streamed response: its end, stats, and what becomes of the connection.
+    next_step finish_stream(const http::request& req, bool handler_ok) noexcept;
 
     uv_tcp_t tcp_{};  // initialized only once registered_
     server* srv_ = nullptr;

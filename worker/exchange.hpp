@@ -15,6 +15,7 @@
 #include "http/request_ctx.hpp"
 #include "shm/counters.hpp"
 #include "worker/idle_stack.hpp"
+#include "worker/stream_io.hpp"
 
 namespace fastfork::worker {
 
@@ -26,11 +27,13 @@ struct exchange {
     std::size_t head_size = 0;       // bytes of the head in the read buffer
     std::uint64_t head_done_ns = 0;  // shm::monotonic_ns() when the head was parsed: latency's start
     uv_write_t write_req{};
+    stream_io stream;  // the request's streamed body and response, if any
 
     /// Ready for the next request; keeps every buffer's capacity.
     void reset() noexcept {
         parser.reset();
         ctx.reset();
+        stream.reset();
         body.clear();
         head_size = 0;
         head_done_ns = 0;

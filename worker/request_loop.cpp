@@ -76,15 +76,22 @@ connection::next_step connection::serve_one() {
     ++requests_;
     shm::add(srv_->counters().requests);
 
-    if (!answer_continue(req)) return next_step::closed;
+    // Only a request with a body asks the hook: the common GET pays one comparison.
+    const bool streams_body = req.framing != http::body_framing::none && srv_->streams_body(req);
+    bool send_continue = false;
+    if (streams_body ? !prepare_streamed_body(req, send_continue) : !answer_continue(req)) return next_step::closed;
     std::string_view body;
     std::size_t body_in_place = 0;
-    if (!read_body(body, body_in_place)) return next_step::closed;
+    if (!streams_body && !read_body(body, body_in_place)) return next_step::closed;
 
     http::request_ctx& ctx = ex_->ctx;
     ctx.bind(&req, body, fiber_);
     ctx.set_connection(id_, requests_);
-    if (!run_handler(req)) {
+    ex_->stream.begin(*this, req, streams_body, send_continue);
+    ctx.bind_streams(streams_body ? &ex_->stream : nullptr, &ex_->stream);
+    const bool handler_ok = run_handler(req);
+    if (ex_->stream.is_started()) return finish_stream(req, handler_ok);
+    if (!handler_ok) {
         // Nothing of this response was sent yet (responses are serialized after the handler).
         shm::add(srv_->counters().handler_exceptions);
         answer_error(500);
@@ -98,7 +105,8 @@ connection::next_step connection::serve_one() {
     wo.version_minor = req.version_minor;
     wo.head_request = req.method == http::method::head;
     // Checked after the handler: a drain that began while it ran must close this connection.
-    wo.keep_alive = keeps_alive(req) && !resp.close();
+    // A streamed body the handler did not read to its end leaves the input unusable.
+    wo.keep_alive = keeps_alive(req) && !resp.close() && !ex_->stream.is_body_pending();
     wo.date = srv_->http_date();
     wo.server = srv_->opts().server_name;
     if (!out_) out_ = srv_->buffers().acquire();
@@ -172,7 +180,8 @@ bool connection::run_handler(const http::request& req) {
     bool ok = true;
     try {
         srv_->run_handler(ex_->ctx);
-        srv_->filter_response(req, ex_->ctx.response());
+        // A streamed response is on its way already: no filter can change it.
+        if (!ex_->stream.is_started()) srv_->filter_response(req, ex_->ctx.response());
     } catch (const boost::context::detail::forced_unwind&) {
         set_pin(input_pin::head_views);
         throw;

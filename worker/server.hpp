@@ -36,6 +36,10 @@ using handler = std::function<void(http::request_ctx&)>;
 /// send it, or a final status (417, 413, 401…) to refuse it.
 using continue_hook = std::function<unsigned(const http::request&)>;
 
+/// Whether the route of `req` (which has a body) reads it itself through ctx.body_stream():
+/// then nothing of the body is read before the handler runs (http/request_ctx.hpp).
+using stream_hook = std::function<bool(const http::request&)>;
+
 /// Why run() returned.
 enum class exit_reason : std::uint8_t { drained, shutdown_timeout, quit, error };
 
@@ -57,6 +61,9 @@ public:
     /// (and its queue) alive for the next worker of the slot.
     void add_listener(int fd);
     void set_continue_hook(continue_hook hook) { continue_hook_ = std::move(hook); }
+    void set_stream_hook(stream_hook hook) { stream_hook_ = std::move(hook); }
+    /// The handler run() serves (handlers/features.cpp asks whether it is the router).
+    [[nodiscard]] const handler& user_handler() const noexcept { return handler_; }
 
     /// Appends a filter to the chain every handler response passes before it is serialized, and
     /// an observer of answered requests (worker/extension.hpp). Not owned: each must outlive
@@ -126,6 +133,8 @@ public:
     [[nodiscard]] unsigned continue_verdict(const http::request& req) {
         return continue_hook_ ? continue_hook_(req) : 100;
     }
+    /// True when the stream hook says the route of `req` streams its body.
+    [[nodiscard]] bool streams_body(const http::request& req) { return stream_hook_ && stream_hook_(req); }
     /// Passes a handler's response through the filter chain (may throw bad_alloc).
     void filter_response(const http::request& req, http::response& resp) {
         for (response_filter* f : filters_) f->filter(req, resp);
@@ -163,6 +172,7 @@ private:
     options opts_;
     handler handler_;
     continue_hook continue_hook_;
+    stream_hook stream_hook_;
     std::vector<response_filter*> filters_;
     std::vector<request_observer*> observers_;
     std::function<void()> tick_hook_;
