@@ -32,7 +32,14 @@ void answer_text(http::request_ctx& ctx, unsigned status, std::string_view text)
 
 void echo_route(http::request_ctx& ctx) {
     http::body_stream& in = ctx.body_stream();
-    in.set_max_body(0);  // whatever the size: memory stays one piece
+    // Whatever the size by default: memory stays one piece. ?max_body=N limits it (a handler that
+    // refuses an upload it has not read, before any 100 Continue).
+    std::uint64_t max_body = 0;
+    if (!parse_query_number(ctx, "max_body", max_body)) {
+        answer_text(ctx, 400, "echo: expected ?max_body=N\n");
+        return;
+    }
+    in.set_max_body(max_body);
     const std::string_view type = ctx.header(http::field::content_type);
     ctx.set_content_type("application/octet-stream");
     if (!type.empty()) ctx.response().set_content_type_copy(type);

@@ -8,7 +8,7 @@
 namespace fastfork::handlers {
 
 /// Any method: answers 200 with the request body, read and written back piece by piece (memory
-/// bounded by one read, any size: it lifts max_body for itself), with the request's
+/// bounded by one read, any size: it lifts max_body for itself unless `?max_body=N`), with the request's
 /// Content-Type (else application/octet-stream) and its Content-Length when it had one (else
 /// chunked). A body that fails to arrive is answered 400/408/413 when nothing was sent yet.
 void echo_route(http::request_ctx& ctx);

@@ -2,7 +2,8 @@
 // forever (the heartbeat watchdog must replace its worker, after its backtrace names
 // spin_in_handler_forever: the program is linked with -rdynamic), one that throws, one that leaks
 // 8 MiB per request (max_worker_memory must recycle its worker), and a worker set-up that fails
-// on demand (a reload must roll back). Flags are config keys, like fastfork's.
+// on demand (a reload must roll back), and handlers that stream long responses (/chunks?n=N,
+// /bytes?mib=N). Flags are config keys, like fastfork's.
 //
 //   test_app [-c FILE] [--single-process] [--KEY VALUE ...]
 //   FF_TEST_FAIL_MARKER=PATH: while PATH exists, every new worker's set-up throws.
@@ -38,6 +39,29 @@ void leak_resident_memory() {
     static std::vector<std::unique_ptr<char[]>> kept;
     kept.emplace_back(new char[leak_bytes]);
     std::memset(kept.back().get(), 0x5a, leak_bytes);
+}
+// Streams `n` chunks ("chunk 1\n"…), one ctx.write each: the response is as long as the
+// handler wants, and its memory is the output buffer's.
+void stream_chunks(fastfork::RequestCtx& ctx) {
+    const std::string_view text = ctx.arg("n");
+    const unsigned long n = std::strtoul(std::string(text).c_str(), nullptr, 10);
+    ctx.set_content_type("text/plain");
+    char line[32];
+    for (unsigned long i = 1; i <= n; ++i) {
+        const int len = std::snprintf(line, sizeof line, "chunk %lu\n", i);
+        if (ctx.write(std::string_view(line, static_cast<std::size_t>(len)))) return;  // the client left
+    }
+}
+
+// Streams `mib` MiB of a repeating pattern in 16 KiB writes, sized or (?chunked=1) chunked.
+void stream_bytes(fastfork::RequestCtx& ctx) {
+    const unsigned long mib = std::strtoul(std::string(ctx.arg("mib")).c_str(), nullptr, 10);
+    static char piece[16 * 1024];
+    for (std::size_t i = 0; i < sizeof piece; ++i) piece[i] = static_cast<char>('a' + i % 26);
+    ctx.set_content_type("application/octet-stream");
+    if (ctx.arg("chunked") != "1") ctx.set_content_length(std::uint64_t{mib} << 20);
+    for (unsigned long i = 0; i < mib * 64; ++i)
+        if (ctx.write(std::string_view(piece, sizeof piece))) return;
 }
 }  // namespace
 
@@ -77,6 +101,8 @@ int main(int argc, char** argv) {
             return;
         }
         if (ctx.path() == "/throw") throw std::runtime_error("handler failed on purpose");
+        if (ctx.path() == "/chunks") return stream_chunks(ctx);
+        if (ctx.path() == "/bytes") return stream_bytes(ctx);
         routes(ctx);
     };
     auto init = [] {
