@@ -612,4 +612,47 @@ BOOST_AUTO_TEST_CASE(release_hook_runs_once_at_reset) {
     BOOST_TEST(calls == 12);
 }
 
+BOOST_AUTO_TEST_CASE(stream_head_is_chunked_or_sized_and_never_carries_the_body) {
+    response r;
+    r.set_content_type("text/plain");
+    r.set_body("ignored");
+    write_options o;
+    o.server = "fastfork";
+    byte_buffer out;
+    stream_head h = write_stream_head(r, o, false, 0, out);
+    BOOST_TEST(std::string(out.view()) ==
+               "HTTP/1.1 200 OK\r\nServer: fastfork\r\nContent-Type: text/plain\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n");
+    BOOST_TEST((h.framing == stream_framing::chunked));
+    BOOST_TEST(h.keep_alive);
+    out.clear();
+    h = write_stream_head(r, o, true, 12345, out);
+    BOOST_TEST(std::string(out.view()).find("Content-Length: 12345\r\n") != std::string::npos);
+    BOOST_TEST((h.framing == stream_framing::sized));
+}
+
+BOOST_AUTO_TEST_CASE(stream_head_for_http10_head_and_204) {
+    response r;
+    write_options o;
+    o.version_minor = 0;
+    byte_buffer out;
+    stream_head h = write_stream_head(r, o, false, 0, out);
+    // RFC 9112 §6.1: no chunked to HTTP/1.0; the close delimits the body.
+    BOOST_TEST((h.framing == stream_framing::close_delimited));
+    BOOST_TEST(!h.keep_alive);
+    BOOST_TEST(std::string(out.view()).find("Transfer-Encoding") == std::string::npos);
+    o.version_minor = 1;
+    o.head_request = true;
+    out.clear();
+    h = write_stream_head(r, o, false, 0, out);
+    BOOST_TEST(std::string(out.view()).find("Transfer-Encoding: chunked") != std::string::npos);
+    BOOST_TEST((h.framing == stream_framing::none));
+    o.head_request = false;
+    r.set_status(204);
+    out.clear();
+    h = write_stream_head(r, o, true, 10, out);
+    BOOST_TEST((h.framing == stream_framing::none));
+    BOOST_TEST(std::string(out.view()).find("Content-Length") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
