@@ -65,7 +65,8 @@ http::read_result stream_io::read(char* buf, std::size_t cap) noexcept {
                 c.count_parse_error(r.err);
                 in_error_ = r.err == http::error::body_too_large ? http::stream_error::body_too_large
                                                                  : http::stream_error::bad_body;
-                return {0, in_error_};
+                // What was decoded before the error is the handler's; the next read reports it.
+                return {r.produced, r.produced > 0 ? std::error_code() : in_error_};
             }
             if (r.state == http::body_reader::state::done) body_done_ = true;
             if (r.produced > 0 || body_done_) return {r.produced, {}};
@@ -164,7 +165,9 @@ std::error_code stream_io::flush() noexcept {
 }
 
 bool stream_io::finish() noexcept {
-    if (out_error_) return false;
+    // A response streamed while its request body failed (an echo of a cut upload) is cut too:
+    // a last chunk would let the client take the part for the whole.
+    if (out_error_ || in_error_) return false;
     if (framing_ == http::stream_framing::chunked) {
         try {
             http::write_last_chunk(*c_->out_);

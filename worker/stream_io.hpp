@@ -39,7 +39,8 @@ public:
     /// A streamed body was not read to its end (or failed): the connection cannot be reused.
     [[nodiscard]] bool is_body_pending() const noexcept { return streams_body_ && !body_done_; }
     /// After the handler: ends the body (last chunk) and writes everything out. False: the
-    /// response is broken (write failed, or fewer bytes than the declared length): close now.
+    /// response is broken (write failed, fewer bytes than the declared length, or the streamed
+    /// request body failed while it was answered): close now, without a last chunk.
     [[nodiscard]] bool finish() noexcept;
     [[nodiscard]] bool keeps_alive() const noexcept { return keep_alive_; }
     [[nodiscard]] std::uint64_t body_bytes() const noexcept { return sent_; }

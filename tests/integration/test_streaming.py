@@ -136,6 +136,23 @@ class Streaming(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(hashlib.sha256(out.stdout).hexdigest(), hashlib.sha256(data).hexdigest())
 
+    def test_echo_of_a_body_that_breaks_is_cut_not_completed(self):
+        # The first chunk is echoed; the malformed one after it fails the read: the response must
+        # end without its last chunk, so the client cannot take the part for the whole.
+        before = stats(self.port)["streamed_responses_aborted"]
+        with send_raw(self.port, request_bytes("/echo", "POST", headers=[("Transfer-Encoding", "chunked")])
+                      + b"5\r\nhello\r\n") as s:
+            s.settimeout(scaled(5))
+            got = b""
+            while b"hello" not in got:
+                got += s.recv(4096)
+            s.sendall(b"zz\r\nmore\r\n")
+            got += read_until_close(s)
+        self.assertTrue(got.startswith(b"HTTP/1.1 200 OK\r\n"), got)
+        self.assertIn(b"\r\n\r\n5\r\nhello\r\n", got)
+        self.assertFalse(got.endswith(b"0\r\n\r\n"), got)
+        self.assertEqual(stats(self.port)["streamed_responses_aborted"], before + 1)
+
     def test_pipelined_requests_behind_a_streamed_response(self):
         big = os.urandom(200 * 1024)
         data = (request_bytes("/echo", "POST", headers=[("Transfer-Encoding", "chunked")])
