@@ -127,7 +127,9 @@ BOOST_AUTO_TEST_CASE(checks_specs_and_names_the_field) {
     std::string e = why({"/x", "plaintxt", ""});
     BOOST_CHECK_MESSAGE(e.find("field \"handler\": unknown handler \"plaintxt\"") == 0, e);
     BOOST_CHECK_MESSAGE(
-        e.find("plaintext, json, sleep, healthz, metrics, stats, dashboard, welcome, echo, sse_clock") != std::string::npos, e);
+        e.find("plaintext, json, sleep, healthz, metrics, stats, dashboard, welcome, echo, sse_clock") !=
+            std::string::npos,
+        e);
     BOOST_CHECK(why({"/x", "json", "/srv"}).find("only one") != std::string::npos);
     BOOST_CHECK(why({"/x", "", ""}).find("\"handler\" or a \"root\"") != std::string::npos);
     for (std::string_view name : handlers::builtin_handler_names)
