@@ -16,6 +16,7 @@
 #include "http/field.hpp"
 #include "http/request.hpp"
 #include "http/request_ctx.hpp"
+#include "tests/handlers/header_lines.hpp"
 
 using namespace fastfork;
 namespace fs = std::filesystem;
@@ -107,18 +108,7 @@ struct file_request {
     }
 
     [[nodiscard]] std::string header(std::string_view name) {
-        const std::string_view all = ctx.response().extra_headers();
-        std::size_t at = 0;
-        while (at < all.size()) {
-            const std::size_t end = all.find("\r\n", at);
-            if (end == std::string_view::npos) break;
-            const std::string_view line = all.substr(at, end - at);
-            const std::size_t colon = line.find(": ");
-            if (colon != std::string_view::npos && http::iequals(line.substr(0, colon), name))
-                return std::string(line.substr(colon + 2));
-            at = end + 2;
-        }
-        return {};
+        return test::header_value(ctx.response(), name).value_or(std::string());
     }
     [[nodiscard]] http::response& resp() { return ctx.response(); }
     [[nodiscard]] unsigned status() { return ctx.response().status(); }
