@@ -13,8 +13,8 @@ namespace fastfork::master {
 inline constexpr std::uint64_t steer_away_ms = 200;
 
 struct scale_down_state {
-    bool pending = false;      // a worker index is steered away from, not yet stopped
-    unsigned index = 0;        // that index (== the configured worker count now)
+    bool pending = false;          // a worker index is steered away from, not yet stopped
+    unsigned index = 0;            // that index (== the configured worker count now)
     std::uint64_t stop_at_ms = 0;  // monotonic: then SIGTERM and close its socket
 };
 
