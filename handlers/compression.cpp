@@ -70,20 +70,6 @@ bool compressor::is_compressible_type(std::string_view content_type) noexcept {
     return false;
 }
 
-std::string_view compressor::find_header(std::string_view lines, std::string_view name, bool& found) noexcept {
-    found = false;
-    while (!lines.empty()) {
-        const auto eol = lines.find("\r\n");
-        const std::string_view line = lines.substr(0, eol);
-        lines = eol == std::string_view::npos ? std::string_view() : lines.substr(eol + 2);
-        const auto colon = line.find(':');
-        if (colon == std::string_view::npos || !http::iequals(line.substr(0, colon), name)) continue;
-        found = true;
-        return http::trim_ows(line.substr(colon + 1));
-    }
-    return {};
-}
-
 bool compressor::headers_forbid_compression(std::string_view lines) noexcept {
     // One pass over the handler's header lines (a static file has several): a response already
     // coded, a range of one, one with a validator (a strong ETag names these bytes, RFC 9110

@@ -69,11 +69,6 @@ public:
     /// Whether the handler's header lines make its body one to send as it is: Content-Encoding,
     /// Content-Range, ETag, or Cache-Control: no-transform. One pass, whatever their number.
     [[nodiscard]] static bool headers_forbid_compression(std::string_view lines) noexcept;
-    /// The value of the first header line `name` in serialized header lines ("Name: value\r\n"…),
-    /// or an empty view; `found` tells an empty value from an absent one.
-    [[nodiscard]] static std::string_view find_header(std::string_view lines,
-                                                      std::string_view name,
-                                                      bool& found) noexcept;
 
 private:
     struct stream_deleter {

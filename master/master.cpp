@@ -315,6 +315,7 @@ void master_process::tick() noexcept {
     if (upgrade_.active) progress_upgrade(now);
     if (handover_) watch_old_master(now);
     watchdog_.check_heartbeats(now, procs_, static_cast<std::uint64_t>(cfg_.worker_timeout.count()));
+    progress_scale_down(now);
     steering_.update(now, procs_, sockets_, worker_count_, cfg_.reuseport_steering);
     watchdog_.update_status(now, procs_, segment_.get()->header, worker_count_, generation_);
 }
@@ -408,6 +409,7 @@ void master_process::signal_generation(std::uint64_t generation, int sig, bool e
 
 void master_process::add_worker() noexcept {
     if (stopping_ || reload_.active || upgrade_.active) return;
+    finish_scale_down();  // the slot's old socket closes before the new one opens
     std::string error;
     if (!sockets_.open(cfg_.listen, worker_count_ + 1, cfg_.backlog, error)) {
         FF_LOG_ERROR("SIGTTIN: cannot add a worker: %s", error.c_str());
@@ -418,17 +420,6 @@ void master_process::add_worker() noexcept {
     segment_.get()->header.workers.store(worker_count_);
     FF_LOG_INFO("SIGTTIN: adding worker %u", index);
     start_worker(index, generation_, cfg_);
-}
-
-void master_process::remove_worker() noexcept {
-    if (stopping_ || reload_.active || upgrade_.active || worker_count_ <= 1) return;
-    unsigned index = --worker_count_;
-    segment_.get()->header.workers.store(worker_count_);
-    indexes_[index].respawn_at_ms = 0;
-    FF_LOG_INFO("SIGTTOU: removing worker %u", index);
-    for (auto& w : procs_.workers())
-        if (w.index == index && !w.stopping) procs_.stop(w, SIGTERM);
-    sockets_.close_unused(cfg_.listen, worker_count_);
 }
 
 void master_process::reopen_logs() noexcept {
@@ -450,6 +441,7 @@ void master_process::hand_over_logs(const config& cfg) noexcept {
 
 void master_process::begin_shutdown(bool graceful) noexcept {
     if (stopping_) return;
+    finish_scale_down();
     stopping_ = true;
     if (owns_header()) {
         segment_.get()->header.stopping.store(1);

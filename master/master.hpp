@@ -21,6 +21,7 @@
 #include "master/recycle_state.hpp"
 #include "master/reload_state.hpp"
 #include "master/reuseport_steering.hpp"
+#include "master/scale_down.hpp"
 #include "master/sd_notify.hpp"
 #include "master/spawn.hpp"
 #include "master/upgrade.hpp"
@@ -86,7 +87,10 @@ private:
     [[nodiscard]] bool on_recycle_exit(const worker_proc& w, int status, const std::string& reason) noexcept;
     void signal_generation(std::uint64_t generation, int sig, bool exact) noexcept;
     void add_worker() noexcept;
-    void remove_worker() noexcept;
+    void remove_worker() noexcept;  // master/scale_down.cpp
+    void progress_scale_down(std::uint64_t now) noexcept;
+    /// Stops the worker a SIGTTOU removes and closes its socket, if that is still pending.
+    void finish_scale_down() noexcept;
     void reopen_logs() noexcept;
     void hand_over_logs(const config& cfg) noexcept;
     [[nodiscard]] bool all_ready(std::uint64_t generation) const noexcept;
@@ -107,6 +111,7 @@ private:
     std::uint64_t generation_ = 1;  // the serving generation
     listen_sockets sockets_;
     reuseport_steering steering_;  // which worker index new connections go to
+    scale_down_state scale_down_;  // a SIGTTOU's worker, steered away from before it stops
     process_table procs_;
     std::vector<index_state> indexes_;
     reload_state reload_;

@@ -26,6 +26,7 @@ void master_process::record_reload(bool ok, const std::string& message) noexcept
 
 void master_process::begin_reload() noexcept {
     if (stopping_) return;
+    finish_scale_down();  // a SIGTTOU's worker goes before the worker count is read
     if (upgrade_.active) {
         FF_LOG_WARN("SIGHUP: refused during a binary upgrade (the new master reads the configuration)");
         record_reload(false, "reload refused: a binary upgrade is in progress");

@@ -73,6 +73,7 @@ void master_process::remove_pid_file(const std::string& path) noexcept {
 
 void master_process::begin_upgrade() noexcept {
     if (stopping_) return;
+    finish_scale_down();  // a SIGTTOU's worker goes before the worker count is read
     if (upgrade_.active) {
         FF_LOG_WARN("SIGUSR2: an upgrade is already in progress (new master pid %d)", static_cast<int>(upgrade_.pid));
         return;

@@ -54,6 +54,13 @@ struct temp_dir {
     ~temp_dir() { std::filesystem::remove_all(path); }
 };
 
+// The set-up of the logger cases: a logger not yet open and the file path it is to write.
+struct log_file {
+    temp_dir dir;
+    const std::string path = dir.path + "/access.log";
+    handlers::access_logger log;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(worker_access_log)
@@ -146,10 +153,7 @@ BOOST_AUTO_TEST_CASE(json_line_without_request_has_empty_strings) {
     BOOST_CHECK_EQUAL(j["status"].get<long>(), 408);
 }
 
-BOOST_AUTO_TEST_CASE(logger_buffers_until_flush_and_writes_whole_lines) {
-    temp_dir dir;
-    const std::string path = dir.path + "/access.log";
-    handlers::access_logger log;
+BOOST_FIXTURE_TEST_CASE(logger_buffers_until_flush_and_writes_whole_lines, log_file) {
     BOOST_CHECK(!log.is_enabled());
     test::parsed_request req("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
     log.record({"127.0.0.1", &req.get(), 200, 13, 1});  // off: nothing happens
@@ -169,10 +173,7 @@ BOOST_AUTO_TEST_CASE(logger_buffers_until_flush_and_writes_whole_lines) {
     BOOST_CHECK(!log.is_enabled());
 }
 
-BOOST_AUTO_TEST_CASE(logger_flushes_past_the_threshold) {
-    temp_dir dir;
-    const std::string path = dir.path + "/access.log";
-    handlers::access_logger log;
+BOOST_FIXTURE_TEST_CASE(logger_flushes_past_the_threshold, log_file) {
     BOOST_REQUIRE(log.try_open(path, handlers::log_format::json, 1));
     test::parsed_request req("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
     std::size_t n = 0;
@@ -188,10 +189,7 @@ BOOST_AUTO_TEST_CASE(logger_flushes_past_the_threshold) {
     BOOST_CHECK_EQUAL(text.back(), '\n');
 }
 
-BOOST_AUTO_TEST_CASE(reopen_after_rename_splits_lines_without_losing_any) {
-    temp_dir dir;
-    const std::string path = dir.path + "/access.log";
-    handlers::access_logger log;
+BOOST_FIXTURE_TEST_CASE(reopen_after_rename_splits_lines_without_losing_any, log_file) {
     BOOST_REQUIRE(log.try_open(path, handlers::log_format::combined, 0));
     test::parsed_request req("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     for (int i = 0; i < 10; ++i) log.record({"127.0.0.1", &req.get(), 200, 0, 0});

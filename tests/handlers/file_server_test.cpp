@@ -16,6 +16,7 @@
 #include "http/field.hpp"
 #include "http/request.hpp"
 #include "http/request_ctx.hpp"
+#include "tests/handlers/header_lines.hpp"
 
 using namespace fastfork;
 namespace fs = std::filesystem;
@@ -107,18 +108,7 @@ struct file_request {
     }
 
     [[nodiscard]] std::string header(std::string_view name) {
-        const std::string_view all = ctx.response().extra_headers();
-        std::size_t at = 0;
-        while (at < all.size()) {
-            const std::size_t end = all.find("\r\n", at);
-            if (end == std::string_view::npos) break;
-            const std::string_view line = all.substr(at, end - at);
-            const std::size_t colon = line.find(": ");
-            if (colon != std::string_view::npos && http::iequals(line.substr(0, colon), name))
-                return std::string(line.substr(colon + 2));
-            at = end + 2;
-        }
-        return {};
+        return test::header_value(ctx.response(), name).value_or(std::string());
     }
     [[nodiscard]] http::response& resp() { return ctx.response(); }
     [[nodiscard]] unsigned status() { return ctx.response().status(); }
@@ -175,14 +165,18 @@ bool fd_is_open(int fd) {
     return ::fcntl(fd, F_GETFD) != -1;
 }
 
+// The set-up most cases share: the test tree served with the default cache, and one request.
+struct served_tree {
+    temp_tree t;
+    handlers::file_server files{t.root.string(), opts_with()};
+    file_request x;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(worker_file_server)
 
-BOOST_AUTO_TEST_CASE(small_files_come_from_memory_and_hits_need_no_job) {
-    temp_tree t;
-    handlers::file_server files(t.root.string(), opts_with());
-    file_request x;
+BOOST_FIXTURE_TEST_CASE(small_files_come_from_memory_and_hits_need_no_job, served_tree) {
     BOOST_TEST(x.run(files, "/small.txt"));
     BOOST_TEST(x.status() == 200u);
     BOOST_TEST(!x.resp().has_file_body());
@@ -195,10 +189,7 @@ BOOST_AUTO_TEST_CASE(small_files_come_from_memory_and_hits_need_no_job) {
     BOOST_TEST(x.exec.jobs == 1);  // a hit: no thread-pool job, no system call
 }
 
-BOOST_AUTO_TEST_CASE(large_files_are_file_bodies) {
-    temp_tree t;
-    handlers::file_server files(t.root.string(), opts_with());
-    file_request x;
+BOOST_FIXTURE_TEST_CASE(large_files_are_file_bodies, served_tree) {
     BOOST_TEST(x.run(files, "/big.bin"));
     BOOST_TEST(x.resp().has_file_body());
     BOOST_TEST(x.resp().body_file_length() == 100'000u);
@@ -248,10 +239,7 @@ BOOST_AUTO_TEST_CASE(cache_size_zero_still_serves) {
     BOOST_TEST(x.exec.jobs == 3);
 }
 
-BOOST_AUTO_TEST_CASE(directories_redirect_and_serve_their_index) {
-    temp_tree t;
-    handlers::file_server files(t.root.string(), opts_with());
-    file_request x;
+BOOST_FIXTURE_TEST_CASE(directories_redirect_and_serve_their_index, served_tree) {
     BOOST_TEST(x.run(files, "/dir?a=1"));
     BOOST_TEST(x.status() == 301u);
     BOOST_TEST(x.header("Location") == "/dir/?a=1");
@@ -282,10 +270,7 @@ BOOST_AUTO_TEST_CASE(autoindex_lists_escaped_names) {
     BOOST_TEST(html.find(t.base.string()) == std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(refuses_what_leaves_the_root) {
-    temp_tree t;
-    handlers::file_server files(t.root.string(), opts_with());
-    file_request x;
+BOOST_FIXTURE_TEST_CASE(refuses_what_leaves_the_root, served_tree) {
     BOOST_TEST(x.run(files, "/escape.txt"));
     BOOST_TEST(x.status() == 403u);
     BOOST_TEST(x.body().find("SECRET") == std::string::npos);
@@ -306,10 +291,7 @@ BOOST_AUTO_TEST_CASE(refuses_what_leaves_the_root) {
     BOOST_TEST(x.body() == "TOP SECRET\n");
 }
 
-BOOST_AUTO_TEST_CASE(precompressed_sibling_and_methods) {
-    temp_tree t;
-    handlers::file_server files(t.root.string(), opts_with());
-    file_request x;
+BOOST_FIXTURE_TEST_CASE(precompressed_sibling_and_methods, served_tree) {
     x.accept_encoding = "gzip, br";
     BOOST_TEST(x.run(files, "/style.css"));
     BOOST_TEST(x.body() == "gzipped bytes");

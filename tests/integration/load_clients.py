@@ -17,6 +17,22 @@ import time
 from harness import scaled
 
 
+def fresh_request(port, request, timeout, host="127.0.0.1"):
+    """Sends `request` on a new connection and reads until the server closes it: the bytes read.
+    Connect and read errors (timeouts included) are raised."""
+    s = socket.create_connection((host, port), timeout=timeout)
+    try:
+        s.sendall(request)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+    finally:
+        s.close()
+
+
 class Load:
     """`with Load(port, keepalive=4, fresh=4) as load:` runs until the block ends (or
     `seconds`, a cap); then load.ok (2xx count), load.errors (Counter of kinds), load.samples."""
@@ -109,16 +125,8 @@ class Load:
     def _fresh_loop(self, deadline):
         request = ("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % self.path).encode()
         while not self._stop.is_set() and time.monotonic() < deadline:
-            s = None
             try:
-                s = socket.create_connection((self.host, self.port), timeout=scaled(10))
-                s.sendall(request)
-                data = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+                data = fresh_request(self.port, request, scaled(10), self.host)
                 if not data:
                     self._record(False, "eof", "no response")
                 elif data.startswith(b"HTTP/1.1 2"):
@@ -127,6 +135,3 @@ class Load:
                     self._record(False, "status", data[:40])
             except Exception as e:  # noqa: BLE001 - every failure is counted by kind
                 self._record(False, self._kind(e), repr(e))
-            finally:
-                if s is not None:
-                    s.close()

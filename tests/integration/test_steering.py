@@ -19,6 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import scaled  # noqa: E402
+from load_clients import fresh_request  # noqa: E402
 from master_harness import MasterProcess, wait_for  # noqa: E402
 from test_upgrade import Upgrading  # noqa: E402  (no tests of its own)
 
@@ -30,19 +31,10 @@ def one_request(port, timeout):
     """(seconds from connect to the whole response, status line) of a new connection; status is
     None when it timed out."""
     start = time.monotonic()
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
-        s.sendall(REQUEST)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = fresh_request(port, REQUEST, timeout)
     except socket.timeout:
         return time.monotonic() - start, None
-    finally:
-        s.close()
     return time.monotonic() - start, data.split(b"\r\n", 1)[0].decode("latin-1")
 
 

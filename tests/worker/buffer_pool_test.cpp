@@ -48,19 +48,11 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(worker_buffer_pool_trim)
 
-namespace {
-worker::pool_limits limits(std::uint64_t idle_ms, std::size_t count, std::size_t bytes) {
-    worker::pool_limits l;
-    l.max_idle_ms = idle_ms;
-    l.max_idle_count = count;
-    l.max_idle_bytes = bytes;
-    return l;
-}
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(frees_releases_beyond_the_count_cap) {
     shm::counter hits{0}, misses{0};
-    worker::buffer_pool pool(4096, hits, misses, limits(10'000, 3, 1u << 30));
+    worker::buffer_pool pool(
+        4096, hits, misses,
+        worker::pool_limits{.max_idle_ms = 10'000, .max_idle_count = 3, .max_idle_bytes = 1u << 30});
     std::vector<http::byte_buffer*> held;
     for (int i = 0; i < 5; ++i) held.push_back(pool.acquire());
     for (auto* b : held) pool.release(b);
@@ -70,7 +62,9 @@ BOOST_AUTO_TEST_CASE(frees_releases_beyond_the_count_cap) {
 
 BOOST_AUTO_TEST_CASE(frees_releases_beyond_the_byte_cap) {
     shm::counter hits{0}, misses{0};
-    worker::buffer_pool pool(4096, hits, misses, limits(10'000, 100, 10'000));
+    worker::buffer_pool pool(
+        4096, hits, misses,
+        worker::pool_limits{.max_idle_ms = 10'000, .max_idle_count = 100, .max_idle_bytes = 10'000});
     std::vector<http::byte_buffer*> held;
     for (int i = 0; i < 4; ++i) held.push_back(pool.acquire());
     for (auto* b : held) pool.release(b);
@@ -98,7 +92,9 @@ BOOST_AUTO_TEST_CASE(frees_a_buffer_far_larger_than_the_default) {
 
 BOOST_AUTO_TEST_CASE(trims_idle_buffers_coldest_first_and_reuses_lifo) {
     shm::counter hits{0}, misses{0};
-    worker::buffer_pool pool(4096, hits, misses, limits(1000, 100, 1u << 30));
+    worker::buffer_pool pool(
+        4096, hits, misses,
+        worker::pool_limits{.max_idle_ms = 1000, .max_idle_count = 100, .max_idle_bytes = 1u << 30});
     BOOST_CHECK_EQUAL(pool.trim_idle(5000), 0u);  // starts the clock
     http::byte_buffer* a = pool.acquire();
     http::byte_buffer* b = pool.acquire();
@@ -124,7 +120,9 @@ BOOST_AUTO_TEST_CASE(trims_idle_buffers_coldest_first_and_reuses_lifo) {
 
 BOOST_AUTO_TEST_CASE(buffers_released_before_the_clock_starts_get_a_full_idle_period) {
     shm::counter hits{0}, misses{0};
-    worker::buffer_pool pool(4096, hits, misses, limits(1000, 100, 1u << 30));
+    worker::buffer_pool pool(
+        4096, hits, misses,
+        worker::pool_limits{.max_idle_ms = 1000, .max_idle_count = 100, .max_idle_bytes = 1u << 30});
     pool.release(pool.acquire());
     BOOST_CHECK_EQUAL(pool.trim_idle(1'000'000), 0u);
     BOOST_CHECK_EQUAL(pool.trim_idle(1'000'999), 0u);

@@ -7,16 +7,6 @@ using namespace fastfork;
 
 BOOST_AUTO_TEST_SUITE(worker_exchange_pool)
 
-namespace {
-worker::pool_limits limits(std::uint64_t idle_ms, std::size_t count, std::size_t bytes) {
-    worker::pool_limits l;
-    l.max_idle_ms = idle_ms;
-    l.max_idle_count = count;
-    l.max_idle_bytes = bytes;
-    return l;
-}
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(reuses_the_most_recently_released_exchange) {
     shm::counter hits{0}, misses{0};
     worker::exchange_pool pool(http::limits{}, true, hits, misses);
@@ -34,14 +24,18 @@ BOOST_AUTO_TEST_CASE(reuses_the_most_recently_released_exchange) {
 
 BOOST_AUTO_TEST_CASE(caps_idle_count_and_bytes) {
     shm::counter hits{0}, misses{0};
-    worker::exchange_pool by_count(http::limits{}, true, hits, misses, limits(10'000, 2, 1u << 30));
+    worker::exchange_pool by_count(
+        http::limits{}, true, hits, misses,
+        worker::pool_limits{.max_idle_ms = 10'000, .max_idle_count = 2, .max_idle_bytes = 1u << 30});
     std::vector<worker::exchange*> held;
     for (int i = 0; i < 5; ++i) held.push_back(by_count.acquire());
     for (auto* e : held) by_count.release(e);
     BOOST_CHECK_EQUAL(by_count.pooled(), 2u);
 
-    worker::exchange_pool by_bytes(http::limits{}, true, hits, misses,
-                                   limits(10'000, 100, 3 * sizeof(worker::exchange)));
+    worker::exchange_pool by_bytes(
+        http::limits{}, true, hits, misses,
+        worker::pool_limits{
+            .max_idle_ms = 10'000, .max_idle_count = 100, .max_idle_bytes = 3 * sizeof(worker::exchange)});
     held.clear();
     for (int i = 0; i < 5; ++i) held.push_back(by_bytes.acquire());
     for (auto* e : held) by_bytes.release(e);
@@ -65,7 +59,9 @@ BOOST_AUTO_TEST_CASE(frees_a_large_decoded_body_on_release) {
 
 BOOST_AUTO_TEST_CASE(trims_exchanges_idle_longer_than_the_limit) {
     shm::counter hits{0}, misses{0};
-    worker::exchange_pool pool(http::limits{}, true, hits, misses, limits(1000, 100, 1u << 30));
+    worker::exchange_pool pool(
+        http::limits{}, true, hits, misses,
+        worker::pool_limits{.max_idle_ms = 1000, .max_idle_count = 100, .max_idle_bytes = 1u << 30});
     pool.trim_idle(10'000);
     worker::exchange* a = pool.acquire();
     worker::exchange* b = pool.acquire();

@@ -147,6 +147,22 @@ private:
     bool ready_ = false;
 };
 
+/// A blocking socket connected to 127.0.0.1:`port`, TCP_NODELAY (requests go out at once);
+/// `rcvbuf` > 0: SO_RCVBUF before connecting, for a window that fills quickly.
+inline int connect_loopback(std::uint16_t port, int rcvbuf = 0) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    BOOST_REQUIRE(fd >= 0);
+    if (rcvbuf > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE_EQUAL(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
 /// A blocking loopback client; every read waits at most its (scaled) deadline.
 class client {
 public:
@@ -156,18 +172,7 @@ public:
     int reads = 0;     // recv calls that returned data
 
     /// `rcvbuf` > 0: SO_RCVBUF before connecting, for a window that fills quickly.
-    explicit client(std::uint16_t port, int rcvbuf = 0) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        BOOST_REQUIRE(fd_ >= 0);
-        if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        BOOST_REQUIRE_EQUAL(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-        int one = 1;
-        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
+    explicit client(std::uint16_t port, int rcvbuf = 0) : fd_(connect_loopback(port, rcvbuf)) {}
     ~client() { close(); }
     client(const client&) = delete;
     client& operator=(const client&) = delete;

@@ -21,6 +21,7 @@
 
 #include "handlers/features.hpp"
 #include "handlers/router.hpp"
+#include "tests/worker/loopback.hpp"
 #include "worker/listener.hpp"
 
 namespace {
@@ -78,18 +79,6 @@ void operator delete(void* p, std::size_t) noexcept {
 namespace {
 
 using namespace fastfork;
-
-int connect_to(std::uint16_t port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_REQUIRE_EQUAL(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
 
 // Sends `count` batches of `depth` pipelined requests and reads the responses back.
 void exchange_requests(int fd, int count, int depth) {
@@ -188,8 +177,8 @@ BOOST_AUTO_TEST_SUITE(handlers_socket_alloc)
 
 BOOST_AUTO_TEST_CASE(steady_state_keep_alive_request_allocates_nothing) {
     running_server srv;
-    int a = connect_to(srv.port);
-    int b = connect_to(srv.port);
+    int a = ff_test::connect_loopback(srv.port);
+    int b = ff_test::connect_loopback(srv.port);
     // The hooks must see the server's allocations at all: its first request fills the pools.
     g_allocations = 0;
     g_counting = true;
@@ -210,7 +199,7 @@ BOOST_AUTO_TEST_CASE(steady_state_keep_alive_request_allocates_nothing) {
 
 BOOST_AUTO_TEST_CASE(steady_state_pipelined_batch_allocates_nothing) {
     running_server srv;
-    int a = connect_to(srv.port);
+    int a = ff_test::connect_loopback(srv.port);
     exchange_requests(a, 300, 16);
     g_allocations = 0;
     g_counting = true;
@@ -232,7 +221,7 @@ BOOST_AUTO_TEST_CASE(steady_state_with_router_gzip_and_access_log_allocates_noth
             o.access_log = log;
             o.access_log_format = format;
             running_server srv(o);
-            int a = connect_to(srv.port);
+            int a = ff_test::connect_loopback(srv.port);
             exchange_requests(a, 3000, 1);  // warm-up, and at least one flush past the threshold
             exchange_requests(a, 100, 16);
             g_allocations = 0;
@@ -263,7 +252,7 @@ BOOST_AUTO_TEST_CASE(steady_state_gzip_cached_static_file_allocates_nothing) {
         o.root = dir;
         o.open_file_cache_ttl = handlers::millis(600'000);  // no re-check of the disk while counting
         running_server srv(o);
-        int a = connect_to(srv.port);
+        int a = ff_test::connect_loopback(srv.port);
         exchange_gzip_file_requests(a, 2000, 1, "/page.css");  // warm-up: the load, the one compression
         exchange_gzip_file_requests(a, 100, 16, "/page.css");
         g_allocations = 0;
