@@ -73,6 +73,7 @@ struct file_server::entry {
 
     std::string key;  // root-relative path, "" = the root
     kind_t kind = kind_t::missing;
+    std::string_view mime;  // the original's media type (static storage), found once per load
     variant files[3];  // indexed by http::content_coding: identity, gzip, br
     gzip_t gzip = gzip_t::off;
     std::shared_ptr<const std::string> gzip_bytes;  // set when gzip == ready
@@ -243,13 +244,14 @@ struct file_server::load_job {
             return;
         }
         e->kind = kind_t::file;
+        e->mime = http::mime_type_for_path(e->key);
         fill(e->files[static_cast<int>(http::content_coding::identity)], fd, st, {});
         if (fs->precompressed_) load_siblings(st);
         const file_server::entry::variant& original = e->files[static_cast<int>(http::content_coding::identity)];
         // A .gz sibling wins over compressing: it is usually smaller (made offline at -9) and costs nothing.
         if (fs->gzip_ && !e->files[static_cast<int>(http::content_coding::gzip)].present && original.size > 0 &&
             original.size >= fs->gzip_min_length_ && original.size <= file_server::gzip_max_size &&
-            compressor::is_compressible_type(http::mime_type_for_path(e->key)))
+            compressor::is_compressible_type(e->mime))
             e->gzip = file_server::entry::gzip_t::pending;
     }
 
@@ -718,7 +720,7 @@ bool file_server::answer_file(http::request_ctx& ctx, entry* e) {
     }
     if (coding != content_coding::identity) ctx.add_trusted_header("Content-Encoding", http::coding_name(coding));
     // The original's type, also for a sibling: a.css.gz is sent as text/css with Content-Encoding.
-    ctx.set_content_type(http::mime_type_for_path(e->key));
+    ctx.set_content_type(e->mime);
     http::response& resp = ctx.response();
     if (from_gzip_bytes)
         resp.set_body_static(*e->gzip_bytes);
