@@ -255,3 +255,14 @@ BOOST_AUTO_TEST_CASE(idle_only_between_messages) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(websocket_message_reader_regressions)
+
+// Found by websocket_fuzz: a ping whose 7-bit length is 126 (a 16-bit length of 5 follows) was
+// accepted when the header came whole and rejected when it came in pieces.
+BOOST_AUTO_TEST_CASE(control_frame_with_extended_length_is_1002) {
+    std::string f = "\x89\xfe\x00\x05\x37\xfa\x21\x3d"s + "\x7f\x9f\x4d\x51\x58"s;
+    expect_events({}, f, {error(close_code::protocol_error)});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
