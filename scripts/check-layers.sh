@@ -6,16 +6,18 @@ cd "${1:-$(dirname "$0")/..}"
 
 declare -A allowed=(
   [http]="http"
+  [websocket]="websocket http"
   [shm]="shm"
-  [worker]="worker http shm"
-  [handlers]="handlers worker http shm"
-  [master]="master handlers worker http shm"
+  [worker]="worker websocket http shm"
+  [handlers]="handlers worker websocket http shm"
+  [master]="master handlers worker websocket http shm"
   [tools]="tools shm"
 )
 # System headers a layer must not use: http/ is protocol only, no loop and no fibers.
 declare -A forbidden_system=(
   [http]="uv.h boost/context"
   [shm]="uv.h boost/context"
+  [websocket]="uv.h boost/context sys/socket.h"
 )
 
 status=0
