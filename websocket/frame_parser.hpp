@@ -57,7 +57,8 @@ public:
     /// first frame), control frames fragmented or > 125 bytes, a 64-bit length with its MSB set (non-minimal
     /// length encodings are accepted: RFC 6455 §5.2 says "minimal" only of senders), an
     /// unmasked frame, a continuation without a message, a data frame inside a fragmented
-    /// message (all 1002), and a message over max_message (1009). After an error, every later
+    /// message (all 1002), and an uncompressed message over max_message (1009; a compressed
+    /// one is bounded after inflating, by message_reader). After an error, every later
     /// call returns the same error and consumes nothing.
     [[nodiscard]] result parse(char* data, std::size_t size) noexcept;
 
@@ -67,6 +68,8 @@ public:
     [[nodiscard]] opcode message_opcode() const noexcept { return message_op_; }
     /// True between the first and the final frame of a fragmented data message.
     [[nodiscard]] bool in_message() const noexcept { return in_message_; }
+    /// The message in progress started with RSV1 (permessage-deflate: its payload is compressed).
+    [[nodiscard]] bool message_compressed() const noexcept { return message_compressed_; }
     /// True between frames (no header byte or payload pending).
     [[nodiscard]] bool at_frame_boundary() const noexcept { return state_ == state::header && header_size_ == 0; }
 
@@ -93,6 +96,7 @@ private:
     opcode message_op_ = opcode::binary;
     bool in_message_ = false;
     bool message_compressed_ = false;
+    bool first_pending_ = false;  // the next chunk is the frame's first
     close_code error_ = close_code::protocol_error;
 };
 
