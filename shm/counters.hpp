@@ -155,13 +155,13 @@ struct basic_counters {
     T responses_by_status[tracked_status_count];  // by tracked_status_index()
     T parse_errors_by_kind[parse_error_kinds];    // by http::error value
     // ---- WebSocket (worker/websocket_session.cpp), one block ----
-    T websockets_open;           // gauge: WebSocket sessions open now
-    T websockets_accepted;       // upgrades that became sessions
-    T websocket_messages_in;     // complete messages received (after reassembly)
-    T websocket_messages_out;    // messages sent
-    T websocket_bytes_in;        // message payload bytes received (after inflating)
-    T websocket_bytes_out;       // message payload bytes sent (before compressing)
-    T websocket_errors;          // sessions closed for a protocol error (1002, 1007, 1009)
+    T websockets_open;         // gauge: WebSocket sessions open now
+    T websockets_accepted;     // upgrades that became sessions
+    T websocket_messages_in;   // complete messages received (after reassembly)
+    T websocket_messages_out;  // messages sent
+    T websocket_bytes_in;      // message payload bytes received (after inflating)
+    T websocket_bytes_out;     // message payload bytes sent (before compressing)
+    T websocket_errors;        // sessions closed for a protocol error (1002, 1007, 1009)
 };
 
 using worker_counters = basic_counters<counter>;

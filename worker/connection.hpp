@@ -43,7 +43,8 @@ public:
         busy,     // a fiber runs the request loop: only that fiber may close the connection
         linger,   // FIN sent; discarding input until the peer's FIN or the linger timeout
         closing,  // uv_close called; memory returns to the pool in on_closed
-        hijacked, // taken over after a response (worker/hijack.hpp): no HTTP, a stream_owner has it
+        // Taken over after a response (worker/hijack.hpp): no HTTP; a stream_owner has it.
+        hijacked,
     };
 
     /// What may happen to the read buffer's memory, given the views that point into it. Every

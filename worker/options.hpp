@@ -16,9 +16,8 @@ using millis = std::chrono::milliseconds;
 /// The WebSocket runtime's settings (worker/websocket_session.hpp); the per-route ones (origins,
 /// subprotocols) are the route's.
 struct websocket_options {
-    millis ping_interval{30'000};         // silence after which we ping; no reply within another interval: close. 0 = off
-    millis idle_timeout{0};               // no message from the client this long: close 1000. 0 = off
-    millis close_timeout{5'000};          // after our close frame, how long we wait for the client's
+    millis ping_interval{30'000};  // silence after which we ping; no reply within another interval: close. 0 = off
+    millis idle_timeout{0};        // no message from the client this long: close 1000. 0 = off
     std::size_t max_message = 16u << 20;  // largest message (after inflating); larger: close 1009
     bool deflate = true;                  // negotiate permessage-deflate (RFC 7692) when a client offers it
 };

@@ -69,8 +69,8 @@ server::server(const options& opts, handler h, shm::worker_counters* counters, s
     waits(wait_kind::body).set_timeout(ms(opts.read_timeout));
     waits(wait_kind::write).set_timeout(ms(opts.write_timeout));
     waits(wait_kind::linger).set_timeout(ms(opts.linger_timeout));
-    const millis ws_tick = opts.websocket.ping_interval.count() > 0 ? opts.websocket.ping_interval
-                                                                      : opts.websocket.idle_timeout;
+    const millis ws_tick =
+        opts.websocket.ping_interval.count() > 0 ? opts.websocket.ping_interval : opts.websocket.idle_timeout;
     // 0 (no ping, no idle timeout): a year, so the list never fires.
     waits(wait_kind::hijacked).set_timeout(ws_tick.count() > 0 ? ms(ws_tick) : 365ull * 24 * 3600 * 1000);
     // A fresh loop in the process that runs it: a loop inherited through fork shares its epoll
@@ -289,9 +289,8 @@ void server::on_sweep(uv_timer_t* timer) noexcept {
 
 void server::sweep() noexcept {
     const std::uint64_t now = uv_now(&loop_);
-    for (wait_kind k :
-         {wait_kind::header, wait_kind::header_after_deferral, wait_kind::body, wait_kind::write, wait_kind::linger,
-          wait_kind::hijacked}) {
+    for (wait_kind k : {wait_kind::header, wait_kind::header_after_deferral, wait_kind::body, wait_kind::write,
+                        wait_kind::linger, wait_kind::hijacked}) {
         while (timeout_hook* h = waits(k).expired(now)) connection::from_hook(h)->on_timeout(k);
     }
     // While draining, an idle keep-alive connection gets only a short grace: long enough that a
