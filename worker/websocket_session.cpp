@@ -57,7 +57,9 @@ public:
             run_messages();
             return;
         }
-        if (!detached_) c.resume_reading();
+        if (detached_) return;
+        c.consume_input(0);  // the handshake's read buffer, now empty, goes back to the pool
+        c.resume_reading();
     }
     void on_abandoned() noexcept override { delete this; }
 
