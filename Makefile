@@ -6,7 +6,7 @@ BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 FUZZ_BUILD  ?= build-fuzz
 BENCH_BUILD ?= build-bench
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 40
 ARGS        ?=
 
 .PHONY: all deps build deb run test asan-test fuzz fuzz-smoke bench compare instructions format clean
@@ -53,8 +53,8 @@ fuzz-smoke: deps
 	else echo "fuzz: clang++ not found, fuzzers skipped"; fi
 
 fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target parser_fuzz chunked_fuzz
-	@for f in parser chunked; do \
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target parser_fuzz chunked_fuzz websocket_fuzz
+	@for f in parser chunked websocket; do \
 	  mkdir -p $(FUZZ_BUILD)/corpus-$$f && \
 	  echo "fuzz: $${f}_fuzz for $(FUZZ_SECONDS)s" && \
 	  if ! $(FUZZ_BUILD)/tests/fuzz/$${f}_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

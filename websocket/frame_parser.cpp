@@ -137,8 +137,10 @@ frame_parser::result frame_parser::parse(char* data, std::size_t size) noexcept 
         // §5.1: a server MUST close on an unmasked client frame.
         if (options_.require_mask && !fh.masked) return fail(close_code::protocol_error, pos);
         if (control) {
-            // §5.5: control frames carry at most 125 bytes and are never fragmented.
-            if (!fh.fin || len > 125) return fail(close_code::protocol_error, pos);
+            // §5.5: control frames carry at most 125 bytes and are never fragmented. The 7-bit
+            // length is checked, so an extended encoding of a small length fails too, the same
+            // as when the header arrives in pieces and the first two bytes decide.
+            if (!fh.fin || (b1 & 0x7F) > 125) return fail(close_code::protocol_error, pos);
         } else if (fh.op == opcode::continuation) {
             // §5.4: a continuation needs a message in progress.
             if (!in_message_) return fail(close_code::protocol_error, pos);

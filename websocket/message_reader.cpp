@@ -126,20 +126,23 @@ event message_reader::read(char* data, std::size_t size, http::byte_buffer& msg)
             }
         }
         std::size_t before = msg.size();
-        if (compressed) {
-            switch (inflater_->inflate(r.payload, message_end, msg, options_.max_message)) {
-                case inflater::status::ok:
-                    break;
-                case inflater::status::too_big:
-                    return fail(close_code::message_too_big, pos);
-                case inflater::status::bad_data:
-                    return fail(close_code::invalid_payload, pos);
-            }
-        } else {
+        inflater::status inflated = inflater::status::ok;
+        if (compressed)
+            inflated = inflater_->inflate(r.payload, message_end, msg, options_.max_message);
+        else
             msg.append(r.payload);  // frame_parser bounds uncompressed messages by max_message
-        }
-        // Check text as it arrives, so a bad message fails before it is all buffered.
+        // Check text as it arrives, so a bad message fails before it is all buffered. The bytes
+        // inflated before a deflate failure are checked first, so that the error reported is
+        // the earliest in the message however its bytes were split.
         if (text && !utf8_.feed(msg.view().substr(before))) return fail(close_code::invalid_payload, pos);
+        switch (inflated) {
+            case inflater::status::ok:
+                break;
+            case inflater::status::too_big:
+                return fail(close_code::message_too_big, pos);
+            case inflater::status::bad_data:
+                return fail(close_code::invalid_payload, pos);
+        }
         if (message_end) {
             if (text && !utf8_.is_complete()) return fail(close_code::invalid_payload, pos);
             event e;

@@ -101,7 +101,6 @@ private:
     utf8_validator utf8_;
     bool closed_ = false;
     bool failed_ = false;
-    bool clear_pending_ = false;  // msg holds the last delivered message: clear it on the next start
     close_code error_ = close_code::protocol_error;
     std::uint8_t control_size_ = 0;
     std::array<char, 125> control_{};  // a control frame's payload split across reads
