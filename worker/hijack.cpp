@@ -148,7 +148,8 @@ byte_stream::result byte_stream::read(char* buf, std::size_t cap) noexcept {
             return {n, 0};
         }
         if (cap == 0) return {0, 0};
-        c_.wait(wait_kind::body);  // read_timeout between reads, as for a request body
+        if (draining_) return {0, UV_ECANCELED};  // nothing buffered and the worker drains: finish
+        c_.wait(wait_kind::body);                 // read_timeout between reads, as for a request body
         c_.resume_reading();
         waiting_ = true;
         fiber_->suspend();
@@ -218,6 +219,7 @@ void byte_stream::on_timeout(connection& c, wait_kind /*kind*/) noexcept {
 
 void byte_stream::on_drain(connection& /*c*/) noexcept {
     draining_ = true;
+    if (!write_queued_) wake();  // a waiting read returns UV_ECANCELED
 }
 
 void byte_stream::on_closed(connection& /*c*/) noexcept {

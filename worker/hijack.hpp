@@ -81,7 +81,8 @@ public:
     byte_stream(const byte_stream&) = delete;
     byte_stream& operator=(const byte_stream&) = delete;
 
-    /// Copies up to `cap` bytes into `buf`, waiting for at least one. EOF is `error == UV_EOF`.
+    /// Copies up to `cap` bytes into `buf`, waiting for at least one. EOF is `error == UV_EOF`;
+    /// once the worker drains, a read that would wait returns UV_ECANCELED instead.
     result read(char* buf, std::size_t cap) noexcept;
     /// Writes all of `data`, suspending while the socket is full.
     result write(std::string_view data) noexcept;

@@ -2,7 +2,9 @@
 // forever (the heartbeat watchdog must replace its worker, after its backtrace names
 // spin_in_handler_forever: the program is linked with -rdynamic), one that throws, one that leaks
 // 8 MiB per request (max_worker_memory must recycle its worker), and a worker set-up that fails
-// on demand (a reload must roll back). Flags are config keys, like fastfork's.
+// on demand (a reload must roll back); /hijack takes its connection over after the response and
+// echoes raw bytes (worker/hijack.hpp), /ws-throw is a WebSocket whose handler throws (1011).
+// Flags are config keys, like fastfork's.
 //
 //   test_app [-c FILE] [--single-process] [--KEY VALUE ...]
 //   FF_TEST_FAIL_MARKER=PATH: while PATH exists, every new worker's set-up throws.
@@ -21,6 +23,8 @@
 #include "handlers/router.hpp"
 #include "master/fastfork.hpp"
 #include "master/master.hpp"
+#include "worker/hijack.hpp"
+#include "worker/websocket_session.hpp"
 
 // Out of line and exported, so that the hang report's frames name it.
 [[noreturn]] void spin_in_handler_forever();
@@ -39,6 +43,30 @@ void leak_resident_memory() {
     kept.emplace_back(new char[leak_bytes]);
     std::memset(kept.back().get(), 0x5a, leak_bytes);
 }
+
+// fasthttp's Hijack: after "200 hijacking", every byte the client sends comes back, on the
+// request's fiber, until the client closes; a drain ends it with "draining\n".
+class echo_takeover final : public fastfork::worker::stream_takeover {
+public:
+    void serve(fastfork::worker::byte_stream& s) override {
+        char buf[4096];
+        for (;;) {
+            auto r = s.read(buf, sizeof buf);
+            if (r.error != 0) {
+                if (s.is_draining()) s.write("draining\n");
+                return;
+            }
+            if (s.write(std::string_view(buf, r.bytes)).error != 0) return;
+        }
+    }
+};
+
+class throwing_ws final : public fastfork::worker::websocket_handler {
+public:
+    void on_message(fastfork::worker::websocket_conn&, fastfork::worker::ws::opcode, std::string_view) override {
+        throw std::runtime_error("websocket handler failed on purpose");
+    }
+};
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,6 +105,18 @@ int main(int argc, char** argv) {
             return;
         }
         if (ctx.path() == "/throw") throw std::runtime_error("handler failed on purpose");
+        if (ctx.path() == "/hijack") {
+            static echo_takeover echo;
+            ctx.set_body_static("hijacking\n");
+            fastfork::worker::hijack(ctx, echo);
+            return;
+        }
+        if (ctx.path() == "/ws-throw") {
+            static const fastfork::worker::websocket_route route;
+            static throwing_ws h;
+            fastfork::worker::upgrade_websocket(ctx, route, h);
+            return;
+        }
         routes(ctx);
     };
     auto init = [] {
