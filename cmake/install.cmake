@@ -6,6 +6,7 @@
 # Adding a library (ff_handlers) to the installed set is one line: append it to this list.
 set(FF_INSTALL_LIBRARIES
   ff_http
+  ff_websocket
   ff_shm
   ff_worker
   ff_handlers
