@@ -67,7 +67,7 @@ for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port_ff/healthz" > /dev/null 
 
 {
   echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) $(nproc) cores: ${size}-byte echo, $conns connections, ${seconds}s; idle: $idle"
-  echo "# client: npm ws $(node -p "require('./$node_dir/node_modules/ws/package.json').version") on node $(node --version) (same machine, shares the cores)"
+  echo "# client: npm ws $(node -p "require('$(realpath "$node_dir")/node_modules/ws/package.json').version") on node $(node --version) (same machine, shares the cores)"
   measure fastfork "$ff_pid" "$port_ff"
   measure ws "$ws_pid" "$port_ws"
 } | tee -a bench/results/ws_echo.txt
