@@ -67,7 +67,8 @@ class websocket_handler {
 public:
     virtual ~websocket_handler() = default;
     /// A complete message (text or binary, reassembled, inflated, UTF-8 checked). `payload` is
-    /// valid during the call only. Runs on a pooled fiber; may suspend. Throwing closes the
+    /// valid during the call only, and only until a send() returns false (the connection may
+    /// be gone then, and its buffers with it). Runs on a pooled fiber; may suspend. Throwing closes the
     /// WebSocket with 1011.
     virtual void on_message(websocket_conn& ws, ws::opcode op, std::string_view payload) = 0;
 };
