@@ -21,6 +21,10 @@ struct route_spec {
     std::string prefix;   // "/static/", "/plaintext", "/": matched per path segment, longest first
     std::string handler;  // a built-in: plaintext, json, sleep, healthz, metrics, stats, dashboard, welcome
     std::string root;     // a directory of static files, served with the prefix stripped
+    // WebSocket routes only (handler ws_echo): allowed Origin values (empty: any) and the
+    // subprotocols offered, in preference order (worker/websocket_session.hpp websocket_route).
+    std::vector<std::string> origins;
+    std::vector<std::string> subprotocols;
 };
 
 /// Line format of the access log (handlers/access_log.hpp): combined_timed is combined plus

@@ -9,6 +9,7 @@
 #include "handlers/file_server.hpp"
 #include "handlers/status_access.hpp"
 #include "handlers/welcome_page.hpp"
+#include "handlers/ws_echo_route.hpp"
 #include "http/status.hpp"
 #include "worker/log.hpp"
 
@@ -74,6 +75,9 @@ std::string check_route_spec(const route_spec& spec) {
     if (!spec.handler.empty() && !is_known_handler(spec.handler))
         return "field \"handler\": unknown handler \"" + spec.handler + "\" (expected one of " + known_handlers_text() +
                ")";
+    if ((!spec.origins.empty() || !spec.subprotocols.empty()) && spec.handler != "ws_echo")
+        return std::string("field \"") + (spec.origins.empty() ? "subprotocols" : "origins") +
+               "\": only for a WebSocket route (handler \"ws_echo\")";
     return {};
 }
 
@@ -177,6 +181,8 @@ router build_router(const std::vector<route_spec>& specs, const route_factories&
                 ctx.set_body_static(plain_welcome);
                 return true;
             });
+        } else if (spec.handler == "ws_echo") {
+            fn = make_ws_echo_route(spec);
         } else if (const builtin_route* b = find_builtin(spec.handler)) {
             fn = mount_builtin(*b, opts);
         } else {

@@ -23,7 +23,7 @@ using route_fn = std::function<bool(http::request_ctx& ctx, std::string_view res
 
 /// The names a route's `handler` field may take, in documentation order.
 inline constexpr std::string_view builtin_handler_names[] = {
-    "plaintext", "json", "sleep", "healthz", "metrics", "stats", "dashboard", "welcome", "echo", "sse_clock"};
+    "plaintext", "json", "sleep", "healthz", "metrics", "stats", "dashboard", "welcome", "echo", "sse_clock", "ws_echo"};
 
 /// Why `spec` is not a usable route, naming the field (`field "handler": unknown handler …`);
 /// empty when it is. A prefix starts with '/' and has no query, fragment, whitespace or control

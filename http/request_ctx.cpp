@@ -62,6 +62,7 @@ void request_ctx::reset() noexcept {
     args_parsed_ = false;
     for (std::size_t i = 0; i < user_value_count_; ++i) user_values_[i] = {};
     user_value_count_ = 0;
+    takeover_ = nullptr;
 }
 
 }  // namespace fastfork::http

@@ -122,6 +122,12 @@ public:
         exec_->run_blocking([](void* p) { (*static_cast<fn_t*>(p))(); }, &f);
     }
 
+    // ---- connection takeover (worker/hijack.hpp) ----
+    /// Opaque to http/: the worker's takeover object to run once this response is written, or
+    /// nullptr (the default: the connection goes on with HTTP). Set through worker::hijack.
+    void set_takeover(void* t) noexcept { takeover_ = t; }
+    [[nodiscard]] void* takeover() const noexcept { return takeover_; }
+
     // ---- worker side ----
     /// Binds the ctx to a parsed request and its decoded body. `req` must outlive the handler call.
     void bind(const http::request* req, std::string_view body, executor* exec) noexcept {
@@ -180,6 +186,7 @@ private:
     std::uint8_t remote_addr_[16] = {};
     std::pair<std::string_view, void*> user_values_[user_value_capacity] = {};
     std::size_t user_value_count_ = 0;
+    void* takeover_ = nullptr;
 
     static const http::request empty_request_;
 };

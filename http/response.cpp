@@ -51,6 +51,7 @@ constexpr std::string_view content_length_prefix = "Content-Length: ";
 constexpr std::string_view chunked_line = "Transfer-Encoding: chunked\r\n";
 constexpr std::string_view close_line = "Connection: close\r\n";
 constexpr std::string_view keep_alive_line = "Connection: keep-alive\r\n";
+constexpr std::string_view upgrade_line = "Connection: Upgrade\r\n";
 constexpr std::string_view last_chunk = "0\r\n\r\n";
 
 // Upper bound of everything write_response adds besides the caller's strings: the longest
@@ -243,7 +244,11 @@ bool write_response(const response& resp, const write_options& opt, byte_buffer&
     }
     // RFC 9112 §9.3: HTTP/1.1 persists unless "close" is sent; HTTP/1.0 closes unless
     // "keep-alive" is sent.
-    if (http10) {
+    if (code == 101) {
+        // RFC 9110 §7.8: a 101 names the upgrade in Connection; the connection then carries
+        // the new protocol, so neither keep-alive nor close applies.
+        p = put(p, upgrade_line);
+    } else if (http10) {
         if (keep_alive) p = put(p, keep_alive_line);
     } else if (!keep_alive) {
         p = put(p, close_line);

@@ -94,6 +94,16 @@ std::string parse_route(const std::string& name,
     if (entry.is_object()) {
         bool has_prefix = false;
         for (const auto& [field, value] : entry.items()) {
+            if (field == "origins" || field == "subprotocols") {  // WebSocket routes (ws_echo)
+                auto& list = field == "origins" ? out.origins : out.subprotocols;
+                if (!value.is_array()) return name + ": field \"" + field + "\": expected an array of strings";
+                for (const auto& item : value) {
+                    if (!item.is_string() || item.get<std::string>().empty())
+                        return name + ": field \"" + field + "\": expected an array of non-empty strings";
+                    list.push_back(item.get<std::string>());
+                }
+                continue;
+            }
             std::string* into = field == "handler" ? &out.handler : field == "root" ? &out.root : nullptr;
             if (field == "prefix" && !key_prefix) {
                 into = &out.prefix;
@@ -101,7 +111,9 @@ std::string parse_route(const std::string& name,
             }
             if (!into)
                 return name + ": unknown field \"" + field + "\" (expected " +
-                       (key_prefix ? "handler or root" : "prefix, handler or root") + ")";
+                       (key_prefix ? "handler, root, origins or subprotocols"
+                                   : "prefix, handler, root, origins or subprotocols") +
+                       ")";
             if (!value.is_string()) return name + ": field \"" + field + "\": expected a string";
             *into = value.get<std::string>();
         }
@@ -388,6 +400,21 @@ const std::vector<setting> all_settings = {
     {"idle_timeout", "duration", [](const config& c) -> std::string { return show_duration(c.worker.idle_timeout); },
      "keep-alive connection with nothing in flight; then close",
      [](config& c, std::string_view v) { return set_duration(c.worker.idle_timeout, v); }},
+    {"websocket_ping_interval", "duration",
+     [](const config& c) -> std::string { return show_duration(c.worker.websocket.ping_interval); },
+     "a WebSocket silent this long gets a ping; no answer within another interval: closed; 0 = no pings",
+     [](config& c, std::string_view v) { return set_duration(c.worker.websocket.ping_interval, v); }},
+    {"websocket_idle_timeout", "duration",
+     [](const config& c) -> std::string { return show_duration(c.worker.websocket.idle_timeout); },
+     "a WebSocket that sends no message this long is closed (1000); 0 = never",
+     [](config& c, std::string_view v) { return set_duration(c.worker.websocket.idle_timeout, v); }},
+    {"websocket_max_message", "size",
+     [](const config& c) -> std::string { return show_size(c.worker.websocket.max_message); },
+     "largest WebSocket message, after inflating; larger: close 1009",
+     [](config& c, std::string_view v) { return set_size(c.worker.websocket.max_message, v, 0, 1ull << 32); }},
+    {"websocket_deflate", "bool", [](const config& c) -> std::string { return show_bool(c.worker.websocket.deflate); },
+     "negotiate permessage-deflate (RFC 7692) with WebSocket clients that offer it",
+     [](config& c, std::string_view v) { return set_bool(c.worker.websocket.deflate, v); }},
     {"linger_timeout", "duration",
      [](const config& c) -> std::string { return show_duration(c.worker.linger_timeout); },
      "after our FIN, how long unread input is drained before close",
@@ -470,7 +497,7 @@ const std::vector<setting> all_settings = {
                              },
      "path prefix → handler, longest prefix wins: [{\"prefix\": \"/static/\", \"root\": \"/srv/www\"}, "
      "{\"prefix\": \"/plaintext\", \"handler\": \"plaintext\"}]; handlers: plaintext, json, sleep, healthz, "
-     "metrics, stats, dashboard, welcome",
+     "metrics, stats, dashboard, welcome, ws_echo (a WebSocket echo; fields \"origins\" and \"subprotocols\")",
      set_routes},
     {"access_log", "string",
      [](const config& c) -> std::string {

@@ -14,6 +14,7 @@ packages=(
   prometheus                                         # promtool, and a real Prometheus scraping /metrics
   dpkg-dev fakeroot lintian man-db groff-base        # make deb: shlibdeps, checks, man pages
   python3-yaml                                       # the Kubernetes manifest test (/usr/bin/python3)
+  python3-websockets nodejs                          # WebSocket tests: python websockets and npm ws (npm comes with nodejs)
   chromium                                           # the dashboard test's browser (large: ~100 MB)
 )
 

@@ -106,6 +106,13 @@ inline constexpr counter_field counter_table[] = {
                      false,
                      "",
                      nullptr),
+    FF_COUNTER_FIELD(websockets_open, "WebSocket sessions open.", true, "", nullptr),
+    FF_COUNTER_FIELD(websockets_accepted, "WebSocket upgrades accepted.", false, "", nullptr),
+    FF_COUNTER_FIELD(websocket_messages_in, "WebSocket messages received.", false, "", nullptr),
+    FF_COUNTER_FIELD(websocket_messages_out, "WebSocket messages sent.", false, "", nullptr),
+    FF_COUNTER_FIELD(websocket_bytes_in, "WebSocket message payload bytes received.", false, "", nullptr),
+    FF_COUNTER_FIELD(websocket_bytes_out, "WebSocket message payload bytes sent.", false, "", nullptr),
+    FF_COUNTER_FIELD(websocket_errors, "WebSocket sessions closed for a protocol error.", false, "", nullptr),
 };
 #undef FF_COUNTER_FIELD
 

@@ -156,6 +156,14 @@ struct basic_counters {
     T parse_errors_by_kind[parse_error_kinds];    // by http::error value
     T streamed_responses;                         // responses a handler streamed (ctx.write / ctx.flush, SSE, echo)
     T streamed_responses_aborted;                 // of those, cut short: client gone, write timeout, handler threw
+    // ---- WebSocket (worker/websocket_session.cpp), one block ----
+    T websockets_open;         // gauge: WebSocket sessions open now
+    T websockets_accepted;     // upgrades that became sessions
+    T websocket_messages_in;   // complete messages received (after reassembly)
+    T websocket_messages_out;  // messages sent
+    T websocket_bytes_in;      // message payload bytes received (after inflating)
+    T websocket_bytes_out;     // message payload bytes sent (before compressing)
+    T websocket_errors;        // sessions closed for a protocol error (1002, 1007, 1009)
 };
 
 using worker_counters = basic_counters<counter>;

@@ -16,6 +16,7 @@
 #include "shm/clock.hpp"
 #include "worker/exchange.hpp"
 #include "worker/fiber_pool.hpp"
+#include "worker/hijack.hpp"
 #include "worker/log.hpp"
 #include "worker/server.hpp"
 
@@ -60,6 +61,7 @@ void connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_stor
     nodelay_ = false;
     in_ = out_ = nullptr;
     ex_ = nullptr;
+    owner_ = nullptr;
     fiber_ = nullptr;
     peer_family_ = static_cast<std::uint8_t>(peer.ss_family);
     if (peer.ss_family == AF_INET) {
@@ -253,6 +255,10 @@ void connection::on_input() noexcept {
             return;
         case phase::closing:
             return;
+        case phase::hijacked:
+            // No owner yet: the takeover is still starting on its fiber and reads the buffer then.
+            if (owner_) owner_->on_input(*this);
+            return;
     }
 }
 
@@ -278,6 +284,9 @@ void connection::on_peer_gone(int status) noexcept {
             if (waiting_input_) srv_->fibers().resume(fiber_);
             return;
         case phase::closing:
+            return;
+        case phase::hijacked:
+            if (owner_) owner_->on_peer_gone(*this, status);
             return;
         default:
             close_now();
@@ -553,13 +562,23 @@ void connection::release_closed() noexcept {
     in_ = out_ = nullptr;
     ex_ = nullptr;
     fd_ = -1;
+    release_hijack();
     srv.on_connection_closed(*this);
 }
 
 void connection::on_timeout(wait_kind kind) noexcept {
     auto count = [&](shm::timeout_kind k) { shm::add(srv_->counters().timeouts[static_cast<int>(k)]); };
+    if (phase_ == phase::hijacked) {  // its owner's timeouts, whatever the list
+        timeout_list::unlink(*this);
+        if (owner_)
+            owner_->on_timeout(*this, kind);
+        else
+            close_now();
+        return;
+    }
     switch (kind) {
         case wait_kind::linger:
+        case wait_kind::hijacked:  // only a hijacked connection waits there (handled above)
             close_now();
             return;
         case wait_kind::header:

@@ -30,6 +30,8 @@ namespace fastfork::worker {
 class server;
 class fiber;
 struct exchange;
+class takeover;
+class stream_owner;
 
 /// Derives from timeout_hook: its membership in one of the server's timeout lists.
 class connection : public timeout_hook {
@@ -41,6 +43,8 @@ public:
         busy,     // a fiber runs the request loop: only that fiber may close the connection
         linger,   // FIN sent; discarding input until the peer's FIN or the linger timeout
         closing,  // uv_close called; memory returns to the pool in on_closed
+        // Taken over after a response (worker/hijack.hpp): no HTTP; a stream_owner has it.
+        hijacked,
     };
 
     /// What may happen to the read buffer's memory, given the views that point into it. Every
@@ -71,6 +75,35 @@ public:
     void close_unregistered_socket() noexcept;
 
     [[nodiscard]] phase state() const noexcept { return phase_; }
+
+    // ---- hijacked phase (worker/hijack.cpp): the side a takeover and its stream_owner use ----
+    /// Makes `o` hear this connection's loop events from now on (from takeover::on_hijacked, or
+    /// later to replace the owner). `o` must live until its on_closed.
+    void own(stream_owner& o) noexcept;
+    void own_none() noexcept { owner_ = nullptr; }  // the owner goes away before the connection
+    /// The bytes received and not yet consumed. Valid until the next consume_input, or until
+    /// control returns to the loop (a read may grow the buffer).
+    [[nodiscard]] std::string_view hijacked_input() const noexcept;
+    /// Drops the first `n` bytes of hijacked_input(); an emptied buffer goes back to the pool.
+    void consume_input(std::size_t n) noexcept;
+    /// Stops reading (backpressure: the owner cannot take more now) / starts again.
+    void pause_reading() noexcept;
+    void resume_reading() noexcept;
+    /// The registered libuv stream, for the owner's own uv_write / uv_try_write calls. Whatever
+    /// it queues completes (UV_ECANCELED at the latest) before stream_owner::on_closed.
+    [[nodiscard]] uv_stream_t* stream() noexcept { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+    /// Puts the connection in the server's timeout list of `kind` (restarting its clock), or
+    /// out of every list. The owner hears on_timeout(kind) when it expires.
+    void wait(wait_kind kind) noexcept;
+    void stop_waiting() noexcept;
+    /// Ends the hijack: graceful = half-close and linger (call once the owner's writes are
+    /// done), else close at once. The owner still gets on_closed, last.
+    void end_hijack(bool graceful) noexcept;
+    /// The server drains: tells the owner (server.cpp).
+    void on_server_drain() noexcept;
+    [[nodiscard]] server& owning_server() noexcept { return *srv_; }
+    [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+    std::uint32_t hijacked_index = 0;  // position in the server's list of hijacked connections
     [[nodiscard]] std::uint64_t ip_key() const noexcept { return ip_key_; }
 
     bool counted_per_ip = false;  // holds one unit of the server's per-IP count
@@ -118,6 +151,10 @@ private:
     enum class wait_result : std::uint8_t { ok, timeout, peer_gone };
     /// What serve_one decided about the connection after a response.
     enum class next_step : std::uint8_t { more, closed };
+    /// The response is written: hand the connection to `t` (worker/hijack.cpp).
+    next_step hand_over(takeover& t);  // lets only forced_unwind escape
+    void abandon_takeover() noexcept;  // the response failed: a pending takeover is told
+    void release_hijack() noexcept;    // at close: the owner's on_closed, out of the server's list
     static void serve_entry(void* self);
     void serve();  // lets only Boost.Context's forced_unwind escape
     next_step serve_one();
@@ -145,6 +182,7 @@ private:
     http::byte_buffer* in_ = nullptr;   // read buffer; bytes [rd_, size) are not yet processed
     http::byte_buffer* out_ = nullptr;  // responses not yet written
     exchange* ex_ = nullptr;            // the request in progress (head or busy phase)
+    stream_owner* owner_ = nullptr;     // hijacked phase: who hears the loop events (may be unset yet)
     fiber* fiber_ = nullptr;            // set in busy phase
     std::size_t rd_ = 0;
     std::uint64_t id_ = 0;

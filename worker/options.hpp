@@ -13,6 +13,15 @@ namespace fastfork::worker {
 
 using millis = std::chrono::milliseconds;
 
+/// The WebSocket runtime's settings (worker/websocket_session.hpp); the per-route ones (origins,
+/// subprotocols) are the route's.
+struct websocket_options {
+    millis ping_interval{30'000};  // silence after which we ping; no reply within another interval: close. 0 = off
+    millis idle_timeout{0};        // no message from the client this long: close 1000. 0 = off
+    std::size_t max_message = 16u << 20;  // largest message (after inflating); larger: close 1009
+    bool deflate = true;                  // negotiate permessage-deflate (RFC 7692) when a client offers it
+};
+
 struct options {
     // ---- goroutine-style worker pool (fasthttp: Concurrency, MaxIdleWorkerDuration) ----
     std::size_t concurrency = 256 * 1024;  // fibers at most; a request finding none gets 503
@@ -47,6 +56,7 @@ struct options {
     bool normalize_header_names = true;    // content-type → Content-Type (fasthttp default)
     std::string server_name = "fastfork";  // Server header; empty = not sent
     std::size_t read_buffer_size = 4096;   // initial read buffer; grows up to limits.max_head for the head
+    websocket_options websocket;
 
     // ---- identity ----
     unsigned slot = 0;  // worker slot number (names the worker in /healthz)

@@ -15,6 +15,7 @@
 #include "worker/connection.hpp"
 #include "worker/exchange.hpp"
 #include "worker/fiber_pool.hpp"
+#include "worker/hijack.hpp"
 #include "worker/log.hpp"
 #include "worker/send_file.hpp"
 #include "worker/server.hpp"
@@ -94,6 +95,7 @@ connection::next_step connection::serve_one() {
     if (!handler_ok) {
         // Nothing of this response was sent yet (responses are serialized after the handler).
         shm::add(srv_->counters().handler_exceptions);
+        abandon_takeover();
         record_latency();
         answer_error(500);
         flush_and_close();
@@ -119,6 +121,7 @@ connection::next_step connection::serve_one() {
     rd_ += ex_->head_size + body_in_place;
     set_pin(input_pin::none);
     if (file_payload && !send_file_body(resp)) return next_step::closed;
+    if (void* t = ctx.takeover()) return hand_over(*static_cast<takeover*>(t));  // worker/hijack.hpp
     if (keep_alive) return next_step::more;
     return finish_connection(req);
 }

@@ -69,6 +69,10 @@ server::server(const options& opts, handler h, shm::worker_counters* counters, s
     waits(wait_kind::body).set_timeout(ms(opts.read_timeout));
     waits(wait_kind::write).set_timeout(ms(opts.write_timeout));
     waits(wait_kind::linger).set_timeout(ms(opts.linger_timeout));
+    const millis ws_tick =
+        opts.websocket.ping_interval.count() > 0 ? opts.websocket.ping_interval : opts.websocket.idle_timeout;
+    // 0 (no ping, no idle timeout): a year, so the list never fires.
+    waits(wait_kind::hijacked).set_timeout(ws_tick.count() > 0 ? ms(ws_tick) : 365ull * 24 * 3600 * 1000);
     // A fresh loop in the process that runs it: a loop inherited through fork shares its epoll
     // instance with the parent (libuv docs/src/loop.rst, uv_loop_fork).
     if (int rc = uv_loop_init(&loop_); rc != 0)
@@ -286,8 +290,8 @@ void server::on_sweep(uv_timer_t* timer) noexcept {
 
 void server::sweep() noexcept {
     const std::uint64_t now = uv_now(&loop_);
-    for (wait_kind k :
-         {wait_kind::header, wait_kind::header_after_deferral, wait_kind::body, wait_kind::write, wait_kind::linger}) {
+    for (wait_kind k : {wait_kind::header, wait_kind::header_after_deferral, wait_kind::body, wait_kind::write,
+                        wait_kind::linger, wait_kind::hijacked}) {
         while (timeout_hook* h = waits(k).expired(now)) connection::from_hook(h)->on_timeout(k);
     }
     // While draining, an idle keep-alive connection gets only a short grace: long enough that a
@@ -366,8 +370,26 @@ void server::drain(std::uint64_t deadline_ms) noexcept {
     draining_ = true;
     drain_deadline_ms_ = deadline_ms;
     stop_accepting();
+    // A hijacked connection (a WebSocket) is told, and ends by itself or at the deadline. The
+    // owner may close its connection at once, which shrinks the list: iterate over a copy's
+    // worth of indexes from the back.
+    for (std::size_t i = hijacked_.size(); i-- > 0;)
+        if (i < hijacked_.size()) hijacked_[i]->on_server_drain();
     sweep();
     maybe_finish_drain();
+}
+
+void server::add_hijacked(connection& c) {
+    c.hijacked_index = static_cast<std::uint32_t>(hijacked_.size());
+    hijacked_.push_back(&c);
+}
+
+void server::remove_hijacked(connection& c) noexcept {
+    const std::uint32_t i = c.hijacked_index;
+    if (i >= hijacked_.size() || hijacked_[i] != &c) return;
+    hijacked_[i] = hijacked_.back();
+    hijacked_[i]->hijacked_index = i;
+    hijacked_.pop_back();
 }
 
 void server::stop_accepting() noexcept {

@@ -147,6 +147,10 @@ public:
     void notify_completed(const completed_request& r) noexcept {
         for (request_observer* o : observers_) o->on_request_completed(r);
     }
+    /// Hijacked connections (worker/hijack.hpp) hear of a drain through this list.
+    void add_hijacked(connection& c);
+    void remove_hijacked(connection& c) noexcept;
+    [[nodiscard]] std::size_t hijacked_connections() const noexcept { return hijacked_.size(); }
     /// The connection's memory goes back to the server: called from its close callback, last.
     void on_connection_closed(connection& c) noexcept;
 
@@ -212,6 +216,7 @@ private:
     std::size_t trimmed_bytes_ = 0;                            // freed by trims since the last malloc_trim
     std::uint64_t last_malloc_trim_ms_ = 0;                    // loop time of the last malloc_trim
     std::unordered_map<std::uint64_t, std::uint32_t> per_ip_;  // only with max_conns_per_ip
+    std::vector<connection*> hijacked_;                        // unordered; connection::hijacked_index
     std::uint64_t next_connection_id_ = 1;
     std::size_t open_connections_ = 0;
 

@@ -15,7 +15,10 @@ enum class wait_kind : std::uint8_t {
     body,    // a fiber waits for body bytes
     write,   // a fiber waits for a write to drain
     linger,  // we sent FIN and discard input until the peer's FIN
+    // A hijacked connection's own timer (worker/hijack.hpp): for a WebSocket, its keep-alive
+    // ping interval (options::websocket.ping_interval).
+    hijacked,
 };
-inline constexpr unsigned wait_kinds = 6;
+inline constexpr unsigned wait_kinds = 7;
 
 }  // namespace fastfork::worker

@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(checks_specs_and_names_the_field) {
     std::string e = why({"/x", "plaintxt", ""});
     BOOST_CHECK_MESSAGE(e.find("field \"handler\": unknown handler \"plaintxt\"") == 0, e);
     BOOST_CHECK_MESSAGE(
-        e.find("plaintext, json, sleep, healthz, metrics, stats, dashboard, welcome, echo, sse_clock") !=
+        e.find("plaintext, json, sleep, healthz, metrics, stats, dashboard, welcome, echo, sse_clock, ws_echo") !=
             std::string::npos,
         e);
     BOOST_CHECK(why({"/x", "json", "/srv"}).find("only one") != std::string::npos);

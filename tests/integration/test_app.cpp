@@ -4,6 +4,9 @@
 // 8 MiB per request (max_worker_memory must recycle its worker), and a worker set-up that fails
 // on demand (a reload must roll back), and handlers that stream long responses (/chunks?n=N,
 // /bytes?mib=N). Flags are config keys, like fastfork's.
+// on demand (a reload must roll back); /hijack takes its connection over after the response and
+// echoes raw bytes (worker/hijack.hpp), /ws-throw is a WebSocket whose handler throws (1011).
+// Flags are config keys, like fastfork's.
 //
 //   test_app [-c FILE] [--single-process] [--KEY VALUE ...]
 //   FF_TEST_FAIL_MARKER=PATH: while PATH exists, every new worker's set-up throws.
@@ -22,6 +25,8 @@
 #include "handlers/router.hpp"
 #include "master/fastfork.hpp"
 #include "master/master.hpp"
+#include "worker/hijack.hpp"
+#include "worker/websocket_session.hpp"
 
 // Out of line and exported, so that the hang report's frames name it.
 [[noreturn]] void spin_in_handler_forever();
@@ -63,6 +68,30 @@ void stream_bytes(fastfork::RequestCtx& ctx) {
     for (unsigned long i = 0; i < mib * 64; ++i)
         if (ctx.write(std::string_view(piece, sizeof piece))) return;
 }
+
+// fasthttp's Hijack: after "200 hijacking", every byte the client sends comes back, on the
+// request's fiber, until the client closes; a drain ends it with "draining\n".
+class echo_takeover final : public fastfork::worker::stream_takeover {
+public:
+    void serve(fastfork::worker::byte_stream& s) override {
+        char buf[4096];
+        for (;;) {
+            auto r = s.read(buf, sizeof buf);
+            if (r.error != 0) {
+                if (s.is_draining()) s.write("draining\n");
+                return;
+            }
+            if (s.write(std::string_view(buf, r.bytes)).error != 0) return;
+        }
+    }
+};
+
+class throwing_ws final : public fastfork::worker::websocket_handler {
+public:
+    void on_message(fastfork::worker::websocket_conn&, fastfork::worker::ws::opcode, std::string_view) override {
+        throw std::runtime_error("websocket handler failed on purpose");
+    }
+};
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,6 +132,18 @@ int main(int argc, char** argv) {
         if (ctx.path() == "/throw") throw std::runtime_error("handler failed on purpose");
         if (ctx.path() == "/chunks") return stream_chunks(ctx);
         if (ctx.path() == "/bytes") return stream_bytes(ctx);
+        if (ctx.path() == "/hijack") {
+            static echo_takeover echo;
+            ctx.set_body_static("hijacking\n");
+            fastfork::worker::hijack(ctx, echo);
+            return;
+        }
+        if (ctx.path() == "/ws-throw") {
+            static const fastfork::worker::websocket_route route;
+            static throwing_ws h;
+            fastfork::worker::upgrade_websocket(ctx, route, h);
+            return;
+        }
         routes(ctx);
     };
     auto init = [] {

@@ -18,7 +18,7 @@ from master_harness import (BUILD, COUNTER_CELLS, EVENTS_TAIL, SEGMENT_MAGIC, Ma
 
 CTL = os.environ.get("FASTFORKCTL_BIN") or os.path.join(BUILD, "tools", "fastforkctl")
 NOBODY = 65534
-VERSION = 5  # shm/layout.hpp layout_version
+VERSION = max(COUNTER_CELLS)  # the newest layout master_harness knows: shm/layout.hpp layout_version
 
 
 def name_for(tag):
