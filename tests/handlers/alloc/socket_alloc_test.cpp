@@ -295,7 +295,7 @@ void exchange_ws_messages(int fd, int count) {
 }
 
 int open_websocket(std::uint16_t port) {
-    int fd = connect_to(port);
+    int fd = ff_test::connect_loopback(port);
     const std::string hs =
         "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
