@@ -16,7 +16,9 @@ struct certificate_options {
     std::string certificate;         // PEM: the leaf first, then intermediates
     std::string key;                 // PEM private key (RSA or EC), unencrypted
     std::vector<std::string> names;  // exact or "*.suffix" wildcard names; empty = from the certificate
-    std::string where;               // "fastfork.json:4:20 listen[0].tls.certificates[1]": for messages
+    /// How messages name the two keys: `key "listen[0].tls.certificates[1].certificate"`.
+    std::string certificate_where;
+    std::string key_where;
 };
 
 /// Forward-secret AEAD suites for TLS 1.2 (ECDHE only), ECDSA first (Mozilla "intermediate").
@@ -41,7 +43,7 @@ struct listener_options {
     std::string curves = default_curves;
     std::uint64_t hsts_max_age = 0;  // seconds; 0 = no Strict-Transport-Security header
     bool hsts_include_subdomains = false;
-    std::string where;  // "fastfork.json:3:5 listen[0].tls": for messages
+    std::string where;  // `key "listen[0].tls"`: how messages name this object
 };
 
 /// The top-level `tls` object: what every TLS listener of the server shares.
