@@ -11,21 +11,25 @@
 #include <vector>
 
 #include "handlers/options.hpp"
+#include "tls/options.hpp"
 #include "worker/options.hpp"
 
 namespace fastfork::master {
 
 struct config {
     std::vector<std::string> listen{"0.0.0.0:8080"};  // one or more "host:port"
-    unsigned workers = 0;                             // 0 = one per online CPU ("auto")
-    bool cpu_affinity = false;                        // pin worker slot i to CPU i mod N
-    bool single_process = false;                      // serve in this process, no master (nginx: master_process off)
-    std::string name;                                 // shm segment /fastfork.<name>; default "<first port>"
-    std::string user;                                 // workers' user (nginx `user`); empty = the master's
-    std::string group;                                // workers' group; empty = the user's primary group
-    std::string pid_file;                             // empty = none
-    std::string upgrade_binary;                       // SIGUSR2 execs this; empty = the running binary
-    std::string error_log;                            // empty = stderr
+    /// TLS of each listen address (same order), nullopt = plain; empty = every address plain.
+    std::vector<std::optional<tls::listener_options>> listen_tls;
+    tls::server_options tls;      // the top-level "tls" object: ticket keys, session cache
+    unsigned workers = 0;         // 0 = one per online CPU ("auto")
+    bool cpu_affinity = false;    // pin worker slot i to CPU i mod N
+    bool single_process = false;  // serve in this process, no master (nginx: master_process off)
+    std::string name;             // shm segment /fastfork.<name>; default "<first port>"
+    std::string user;             // workers' user (nginx `user`); empty = the master's
+    std::string group;            // workers' group; empty = the user's primary group
+    std::string pid_file;         // empty = none
+    std::string upgrade_binary;   // SIGUSR2 execs this; empty = the running binary
+    std::string error_log;        // empty = stderr
     std::string log_level = "info";
     int backlog = 4096;
     worker::millis shutdown_timeout{30'000};  // graceful shutdown/drain deadline

@@ -70,6 +70,9 @@ struct new_master_request {
     long old_master = 0;
     std::string name;
     std::vector<unsigned> slots;
+    /// More descriptors the new master inherits, each named by an environment variable
+    /// (NAME=fd): the session-ticket key ring (master/tls_runtime.hpp).
+    std::vector<std::pair<std::string, int>> passed_fds;
 };
 
 /// Forks and execs the new master. Returns its pid and the read end of its status pipe in
