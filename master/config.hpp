@@ -18,18 +18,15 @@ namespace fastfork::master {
 
 struct config {
     std::vector<std::string> listen{"0.0.0.0:8080"};  // one or more "host:port"
-    /// TLS of each listen address (same order), nullopt = plain; empty = every address plain.
-    std::vector<std::optional<tls::listener_options>> listen_tls;
-    tls::server_options tls;      // the top-level "tls" object: ticket keys, session cache
-    unsigned workers = 0;         // 0 = one per online CPU ("auto")
-    bool cpu_affinity = false;    // pin worker slot i to CPU i mod N
-    bool single_process = false;  // serve in this process, no master (nginx: master_process off)
-    std::string name;             // shm segment /fastfork.<name>; default "<first port>"
-    std::string user;             // workers' user (nginx `user`); empty = the master's
-    std::string group;            // workers' group; empty = the user's primary group
-    std::string pid_file;         // empty = none
-    std::string upgrade_binary;   // SIGUSR2 execs this; empty = the running binary
-    std::string error_log;        // empty = stderr
+    unsigned workers = 0;                             // 0 = one per online CPU ("auto")
+    bool cpu_affinity = false;                        // pin worker slot i to CPU i mod N
+    bool single_process = false;                      // serve in this process, no master (nginx: master_process off)
+    std::string name;                                 // shm segment /fastfork.<name>; default "<first port>"
+    std::string user;                                 // workers' user (nginx `user`); empty = the master's
+    std::string group;                                // workers' group; empty = the user's primary group
+    std::string pid_file;                             // empty = none
+    std::string upgrade_binary;                       // SIGUSR2 execs this; empty = the running binary
+    std::string error_log;                            // empty = stderr
     std::string log_level = "info";
     int backlog = 4096;
     worker::millis shutdown_timeout{30'000};  // graceful shutdown/drain deadline
@@ -43,6 +40,11 @@ struct config {
     worker::millis max_worker_age{0};       // age of one worker process, then it is replaced
     worker::options worker;                 // per-worker settings of the runtime
     handlers::options handlers;             // per-worker settings of the features (routes, files, gzip, log)
+
+    /// TLS of each listen address (same order), nullopt = plain; empty = every address plain.
+    std::vector<std::optional<tls::listener_options>> listen_tls;
+    /// The top-level "tls" object: ticket keys, session cache.
+    tls::server_options tls;
 
     std::string source;  // the file it was read from, for messages and reloads; empty = none
 };
