@@ -118,7 +118,7 @@ void tls_runtime::tick(std::uint64_t now_ms) noexcept {
     }
     keys_->rotate(*k);
     next_rotation_ms_ = now_ms + rotation_ms_;
-    FF_LOG_INFO("session ticket key rotated (%llu rotations)", static_cast<unsigned long long>(keys_->rotations()));
+    FF_LOG_INFO("session ticket key rotation %llu", static_cast<unsigned long long>(keys_->rotations()));
 }
 
 }  // namespace fastfork::master
