@@ -267,7 +267,8 @@ bool master_process::all_ready(std::uint64_t generation) const noexcept {
 
 void master_process::tick() noexcept {
     const std::uint64_t now = shm::monotonic_ms();
-    tls_.tick(now);
+    // During a binary upgrade the new master shares the key ring and rotates it: one writer.
+    if (!upgrade_.active && !handed_over_) tls_.tick(now);
     // Readiness is published by each worker in its stats slot once it accepts.
     for (auto& w : procs_.workers()) {
         if (!w.ready && procs_.slot(w).state.load(std::memory_order_acquire) ==
