@@ -115,5 +115,39 @@ class Resumption(unittest.TestCase):
             self.assertFalse(resumed, "a ticket two rotations old still resumed")
 
 
+class Renewal(unittest.TestCase):
+    """A reload after renewing a certificate in place serves the new one (new serial seen by the
+    client) from the new generation on."""
+
+    def test_a_renewed_certificate_is_served_after_a_reload(self):
+        ca = TestCA()
+        try:
+            import shutil
+            cert, key = ca.issue("first", ["site.test"])
+            serving = ca.path("serving.pem")
+            shutil.copy(cert, serving)
+            port, tls_port = free_port(), free_port()
+            cfg = {"workers": 2, "listen": ["127.0.0.1:%d" % port, {"address": "127.0.0.1:%d" % tls_port,
+                                                                     "tls": {"certificate": serving, "key": key}}]}
+            with MasterProcess(config=cfg, port=port) as m:
+                c = Client(tls_port, ca.certificate)
+
+                def serial():
+                    with socket.create_connection(("127.0.0.1", tls_port), timeout=scaled(5)) as raw:
+                        with c.ctx.wrap_socket(raw, server_hostname="site.test") as s:
+                            return s.getpeercert()["serialNumber"]
+                before = serial()
+                self.assertEqual(before.upper(), ca.serial_of(cert).upper())
+                renewed, _ = ca.issue("renewed", ["site.test"], key=key)
+                shutil.copy(renewed, serving)
+                self.assertEqual(serial(), before, "the running generation changed its certificate by itself")
+                m.signal(signal.SIGHUP)
+                wait_for(lambda: m.all_ready(2), 10.0, what="generation 2 ready")
+                wait_for(lambda: serial().upper() == ca.serial_of(renewed).upper(), 10.0,
+                         what="the renewed certificate served")
+        finally:
+            ca.cleanup()
+
+
 if __name__ == "__main__":
     main()
