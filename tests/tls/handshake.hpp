@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <memory>
 #include <string>
 
 namespace fastfork::tls::test {
@@ -16,7 +17,7 @@ struct handshake_result {
     std::string subject_cn;  // of the certificate the server sent
     int key_type = 0;        // of that certificate
     std::string alpn;
-    SSL_SESSION* session = nullptr;  // the client's session (owned by the caller: SSL_SESSION_free)
+    std::shared_ptr<SSL_SESSION> session;  // the client's session, for resuming
 };
 
 struct client_options {
@@ -83,7 +84,7 @@ inline handshake_result run_handshake(SSL_CTX* server_ctx, const client_options&
         unsigned len = 0;
         SSL_get0_alpn_selected(c, &proto, &len);
         if (proto) r.alpn.assign(reinterpret_cast<const char*>(proto), len);
-        r.session = SSL_get1_session(c);
+        r.session.reset(SSL_get1_session(c), SSL_SESSION_free);
         // Freed without close_notify, OpenSSL marks the session not resumable.
         SSL_shutdown(c);
         SSL_shutdown(s);

@@ -113,18 +113,17 @@ BOOST_AUTO_TEST_CASE(tickets_resume_across_contexts_and_expire_after_two_rotatio
             auto first = run_handshake(worker1->native(), {.max_version = version});
             BOOST_TEST_REQUIRE(first.ok);
             BOOST_TEST(!first.resumed);
-            BOOST_TEST(SSL_SESSION_has_ticket(first.session) == 1);
-            BOOST_TEST(SSL_SESSION_is_resumable(first.session) == 1);
-            auto again = run_handshake(worker2->native(), {.max_version = version, .resume = first.session});
+            BOOST_TEST(SSL_SESSION_has_ticket(first.session.get()) == 1);
+            BOOST_TEST(SSL_SESSION_is_resumable(first.session.get()) == 1);
+            auto again = run_handshake(worker2->native(), {.max_version = version, .resume = first.session.get()});
             BOOST_TEST(again.resumed);
             keys->rotate(*generate_ticket_key());
-            auto after_one = run_handshake(worker1->native(), {.max_version = version, .resume = first.session});
+            auto after_one = run_handshake(worker1->native(), {.max_version = version, .resume = first.session.get()});
             BOOST_TEST(after_one.resumed);
             keys->rotate(*generate_ticket_key());
-            auto after_two = run_handshake(worker2->native(), {.max_version = version, .resume = first.session});
+            auto after_two = run_handshake(worker2->native(), {.max_version = version, .resume = first.session.get()});
             BOOST_TEST(after_two.ok);
             BOOST_TEST(!after_two.resumed);
-            for (auto* s : {first.session, again.session, after_one.session, after_two.session}) SSL_SESSION_free(s);
         }
     }
 }
@@ -140,10 +139,8 @@ BOOST_AUTO_TEST_CASE(without_keys_no_ticket_is_issued) {
     BOOST_TEST_REQUIRE(ctx != nullptr, error);
     auto first = run_handshake(ctx->native(), {});
     BOOST_TEST_REQUIRE(first.ok);
-    auto again = run_handshake(ctx->native(), {.resume = first.session});
+    auto again = run_handshake(ctx->native(), {.resume = first.session.get()});
     BOOST_TEST(!again.resumed);
-    SSL_SESSION_free(first.session);
-    SSL_SESSION_free(again.session);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
