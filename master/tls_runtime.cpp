@@ -57,7 +57,9 @@ bool tls_runtime::ensure_keys(std::string& error) {
         keys_ = tls::ticket_keys::try_create(error);
     } else if (keys_ && inherited >= 0) {
         std::array<tls::ticket_key, tls::ticket_keys::max_keys> ring;
-        generated_ = keys_->snapshot(ring) > 0;  // rotation goes on from here
+        const std::size_t n = keys_->snapshot(ring);
+        generated_ = n > 0;  // rotation goes on from here
+        FF_LOG_INFO("session ticket keys taken over from the previous master (%zu key%s)", n, n == 1 ? "" : "s");
     }
     return keys_ != nullptr;
 }

@@ -12,6 +12,7 @@ import unittest
 from harness import FASTFORK_BIN, free_port, main, scaled
 from master_harness import MasterProcess, ctl, healthz, stats_json
 from tls_pki import TestCA
+import test_upgrade
 
 
 def tls_listen(port, cert, key):
@@ -148,6 +149,20 @@ class Reload(unittest.TestCase):
             r = ctl("--name", m.name, "reload", "--timeout", "30")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertEqual(healthz(m.port)["generation"], 2)
+
+
+class Upgrade(test_upgrade.Upgrading):
+    def test_a_binary_upgrade_takes_the_ticket_keys_over(self):
+        ca = TestCA()
+        self.addCleanup(ca.cleanup)
+        cert, key = ca.issue("site", ["site.test"])
+        port = free_port()
+        m = self.start(config={"workers": 2, "listen": ["127.0.0.1:%d" % port, tls_listen(free_port(), cert, key)]},
+                       port=port)
+        self.assertNotIn("taken over", m.log())
+        _, new = self.upgrade_ok(m)
+        self.assertIn("master %d: session ticket keys taken over from the previous master (1 key)" % new, m.log())
+        self.assertEqual(healthz(m.port)["generation"], 2)
 
 
 if __name__ == "__main__":
