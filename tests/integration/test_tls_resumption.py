@@ -15,6 +15,7 @@ import unittest
 from harness import free_port, main, scaled
 from master_harness import MasterProcess, wait_for
 from tls_pki import OPENSSL, TestCA
+import test_upgrade
 
 
 class Client:
@@ -113,6 +114,22 @@ class Resumption(unittest.TestCase):
             status, _, resumed, _ = c.get(session=session)
             self.assertEqual(status, "HTTP/1.1 200 OK")  # a full handshake instead
             self.assertFalse(resumed, "a ticket two rotations old still resumed")
+
+
+class UpgradeResumption(test_upgrade.Upgrading):
+    def test_a_ticket_from_before_a_binary_upgrade_still_resumes(self):
+        ca = TestCA()
+        self.addCleanup(ca.cleanup)
+        cert, key = ca.issue("site", ["site.test"])
+        port, tls_port = free_port(), free_port()
+        m = self.start(config={"workers": 2, "listen": ["127.0.0.1:%d" % port, {
+            "address": "127.0.0.1:%d" % tls_port, "tls": {"certificate": cert, "key": key}}]}, port=port)
+        c = Client(tls_port, ca.certificate)
+        _, _, resumed, session = c.get()
+        self.assertFalse(resumed)
+        _, new = self.upgrade_ok(m)
+        for _ in range(6):
+            self.assertTrue(c.get(session=session)[2], "a ticket from the old master was refused")
 
 
 class Renewal(unittest.TestCase):
