@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "master/upgrade.hpp"
 #include "shm/clock.hpp"
 #include "worker/log.hpp"
 

@@ -27,9 +27,6 @@ namespace fastfork::master {
 /// Reads `cfg.tls.ticket_key_files`; false with `error` naming the key and the file.
 [[nodiscard]] bool try_read_key_files(const config& cfg, std::vector<tls::ticket_key>& out, std::string& error);
 
-/// Environment variable that hands the ticket key mapping to a new binary (SIGUSR2 upgrade).
-inline constexpr const char* ticket_keys_env = "FASTFORK_TLS_TICKET_KEYS_FD";
-
 class tls_runtime {
 public:
     /// Prepares generation `generation` of `cfg`: key files or the ring's first key, then the

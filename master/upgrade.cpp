@@ -45,7 +45,8 @@ bool split_env(std::string_view v, long& pid, long& fd, std::string_view& name, 
 bool is_handover_variable(std::string_view entry) {
     for (std::string_view var :
          {std::string_view(upgrade_env), std::string_view(listen_fds_env), std::string_view("LISTEN_FDS"),
-          std::string_view("LISTEN_PID"), std::string_view("LISTEN_FDNAMES"), std::string_view("WATCHDOG_PID")})
+          std::string_view("LISTEN_PID"), std::string_view("LISTEN_FDNAMES"), std::string_view("WATCHDOG_PID"),
+          std::string_view(ticket_keys_env)})
         if (entry.size() > var.size() && entry.substr(0, var.size()) == var && entry[var.size()] == '=') return true;
     return false;
 }

@@ -19,6 +19,8 @@ namespace fastfork::master {
 /// end of a pipe the new master reports on ("ready" or "error REASON", one line); SLOTS the
 /// stats slots lent to it ("a-b,c"), so the two masters never take the same slot.
 inline constexpr const char* upgrade_env = "FASTFORK_UPGRADE";
+/// The session-ticket key ring's descriptor (master/tls_runtime.hpp), handed to the new master.
+inline constexpr const char* ticket_keys_env = "FASTFORK_TLS_TICKET_KEYS_FD";
 
 /// The old master's side of an upgrade in progress.
 struct upgrade_state {
