@@ -155,7 +155,8 @@ std::string set_routes(config& c, std::string_view v) {
 std::string set_listen(config& c, std::string_view v) {
     // The file reader passes an array as JSON (entries may be {"address", "tls"} objects); a
     // flag or JSON string may hold several addresses separated by commas.
-    if (v.size() > 1 && v[0] == '[' && (v[1] == '"' || v[1] == '{' || v[1] == ']')) return parse_listen_json(c, v);
+    // "[::1]:8080" starts like an array but is no JSON.
+    if (!v.empty() && v[0] == '[' && nlohmann::json::accept(v)) return parse_listen_json(c, v);
     std::vector<std::string> out;
     while (!v.empty()) {
         auto comma = v.find(',');

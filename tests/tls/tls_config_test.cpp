@@ -92,6 +92,8 @@ BOOST_AUTO_TEST_CASE(errors_name_the_nested_key_and_its_position) {
                    .find("f.json:1:40: key \"listen[1].address\": ") == 0u);
     BOOST_TEST(error_of("{\"listen\": [\"127.0.0.1:1\", 7]}") ==
                "f.json:1:28: key \"listen[1]\": expected \"host:port\" or {\"address\": \"host:port\", \"tls\": {…}}");
+    BOOST_TEST(error_of("{\"listen\": [7, \"127.0.0.1:1\"]}") ==
+               "f.json:1:13: key \"listen[0]\": expected \"host:port\" or {\"address\": \"host:port\", \"tls\": {…}}");
     BOOST_TEST(error_of("{\"tls\": {\"ticket_key_rotation\": \"soon\"}}") ==
                "f.json:1:33: key \"tls.ticket_key_rotation\": expected a duration of at least 1s, like \"12h\" or "
                "\"30m\"");
