@@ -23,6 +23,7 @@
 #include "master/reuseport_steering.hpp"
 #include "master/sd_notify.hpp"
 #include "master/spawn.hpp"
+#include "master/tls_runtime.hpp"
 #include "master/upgrade.hpp"
 #include "master/watchdog.hpp"
 #include "shm/segment.hpp"
@@ -106,6 +107,7 @@ private:
     unsigned worker_count_ = 0;     // configured now (SIGTTIN/SIGTTOU change it)
     std::uint64_t generation_ = 1;  // the serving generation
     listen_sockets sockets_;
+    tls_runtime tls_;              // ticket keys (rotated here) and each generation's TLS contexts
     reuseport_steering steering_;  // which worker index new connections go to
     process_table procs_;
     std::vector<index_state> indexes_;

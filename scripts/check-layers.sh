@@ -7,15 +7,17 @@ cd "${1:-$(dirname "$0")/..}"
 declare -A allowed=(
   [http]="http"
   [shm]="shm"
-  [worker]="worker http shm"
-  [handlers]="handlers worker http shm"
-  [master]="master handlers worker http shm"
+  [tls]="tls http shm"
+  [worker]="worker tls http shm"
+  [handlers]="handlers worker tls http shm"
+  [master]="master handlers worker tls http shm"
   [tools]="tools shm"
 )
 # System headers a layer must not use: http/ is protocol only, no loop and no fibers.
 declare -A forbidden_system=(
   [http]="uv.h boost/context"
   [shm]="uv.h boost/context"
+  [tls]="uv.h boost/context"
 )
 
 status=0
