@@ -116,14 +116,8 @@ void leave_note(const spawn_request& req, const std::string& why) noexcept {
         worker::server srv(opts, *req.handler, &slot.counters, &slot.latency);
         features.attach(srv);
         for (std::size_t i = 0; i < req.listen_fds.size(); ++i) {
-            // TODO(#13): hand req.listen_tls[i] to the runtime once it speaks TLS (wip-tlsconn);
-            // until then a TLS listener is not served rather than served in clear.
-            if (i < req.listen_tls.size() && req.listen_tls[i]) {
-                if (req.index == 0) FF_LOG_ERROR("listen[%zu] is TLS, which this runtime cannot serve yet", i);
-                ::close(req.listen_fds[i]);
-                continue;
-            }
-            srv.add_listener(req.listen_fds[i]);
+            const tls::server_context* tls = i < req.listen_tls.size() ? req.listen_tls[i] : nullptr;
+            srv.add_listener(req.listen_fds[i], tls ? tls->native() : nullptr);
         }
         srv.set_shutdown_timeout(static_cast<std::uint64_t>(req.cfg->shutdown_timeout.count()));
         std::uint64_t master_pid = static_cast<std::uint64_t>(req.master_pid);

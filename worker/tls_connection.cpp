@@ -67,6 +67,8 @@ void connection::tls_alloc(uv_buf_t* buf) noexcept {
 void connection::tls_on_cipher(std::size_t n) noexcept {
     http::byte_buffer* cin = tls_->cipher_in();
     cin->commit(n);
+    // OpenSSL may answer anything it reads (a flight, an alert, a ticket): room for it first.
+    if (!tls_->cipher_out()) tls_->cipher_out() = srv_->buffers().acquire();
     shm::add(srv_->counters().bytes_in, n);
     if (phase_ == phase::linger || phase_ == phase::closing) {
         cin->clear();
@@ -123,8 +125,14 @@ void connection::tls_on_cipher(std::size_t n) noexcept {
         return;
     }
     if (cin->empty() && tls_->consumed() == 0 && phase_ == phase::idle) {
+        // An idle TLS connection holds no buffer of its own, as a plain one (OpenSSL keeps its
+        // own record buffers unless SSL_MODE_RELEASE_BUFFERS).
         srv_->buffers().release(cin);
         tls_->cipher_in() = nullptr;
+        if (!write_queued_ && tls_->cipher_out() && tls_->cipher_out()->empty()) {
+            srv_->buffers().release(tls_->cipher_out());
+            tls_->cipher_out() = nullptr;
+        }
     }
     if (produced) on_input();
     if (peer_closed && phase_ != phase::closing) on_peer_gone(UV_EOF);
@@ -224,6 +232,8 @@ bool connection::tls_send_file(const http::response& resp) noexcept {
 }
 
 void connection::tls_close_notify() noexcept {
+    if (!tls_->established()) return;
+    if (!tls_->cipher_out()) tls_->cipher_out() = srv_->buffers().acquire();
     tls_->shutdown();
     if (!write_queued_) (void)tls_write_pending();
 }
