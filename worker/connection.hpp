@@ -120,10 +120,10 @@ private:
     void set_pin(input_pin p) noexcept { pin_ = p; }
 
     // ---- TLS (tls_connection.cpp), only when tls_ is set ----
-    void tls_alloc(uv_buf_t* buf) noexcept;        // room for ciphertext to be read
-    void tls_on_cipher(std::size_t n) noexcept;    // n ciphertext bytes read: handshake or decrypt
-    bool tls_write_pending() noexcept;             // handshake flight / alert / ticket, on the loop
-    bool tls_seal() noexcept;                      // out_ plaintext → out_ ciphertext
+    void tls_alloc(uv_buf_t* buf) noexcept;         // room for ciphertext to be read
+    void tls_on_cipher(std::size_t n) noexcept;     // n ciphertext bytes read: handshake or decrypt
+    bool tls_write_pending() noexcept;              // handshake flight / alert / ticket, on the loop
+    bool tls_seal() noexcept;                       // out_ plaintext → out_ ciphertext
     void answer_plain_http_on_tls_port() noexcept;  // nginx's 400, in clear, then close
     bool tls_send_file(const http::response& resp) noexcept;
     void tls_close_notify() noexcept;
