@@ -22,6 +22,7 @@
 #include "http/error.hpp"
 #include "http/parser.hpp"
 #include "http/request_ctx.hpp"
+#include "shm/counters.hpp"
 #include "worker/request_note.hpp"
 #include "worker/timeout_list.hpp"
 #include "worker/wait_kind.hpp"
@@ -127,6 +128,8 @@ private:
     void answer_plain_http_on_tls_port() noexcept;  // nginx's 400, in clear, then close
     bool tls_send_file(const http::response& resp) noexcept;
     void tls_close_notify() noexcept;
+    void count_tls_failure(shm::tls_failure why) noexcept;
+    void count_tls_established() noexcept;
     void tls_release() noexcept;
 
     // ---- the request loop, on the fiber (request_loop.cpp) ----

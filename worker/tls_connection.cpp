@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <new>
 #include <utility>
 
@@ -34,6 +35,41 @@ constexpr std::size_t file_chunk = 64 * 1024;
 // letter); a TLS record begins with its content type, 0x16 for a handshake.
 bool looks_like_plain_http(char c) noexcept {
     return c >= 'A' && c <= 'Z';
+}
+
+shm::tls_failure failure_kind(int reason) noexcept {
+    switch (reason) {
+        case SSL_R_UNSUPPORTED_PROTOCOL:
+        case SSL_R_NO_PROTOCOLS_AVAILABLE:
+        case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+        case SSL_R_VERSION_TOO_LOW:
+            return shm::tls_failure::protocol_version;
+        case SSL_R_NO_SHARED_CIPHER:
+        case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
+        case SSL_R_NO_SHARED_GROUPS:
+            return shm::tls_failure::no_shared_cipher;
+        case SSL_R_WRONG_VERSION_NUMBER:
+        case SSL_R_RECORD_LENGTH_MISMATCH:
+        case SSL_R_PACKET_LENGTH_TOO_LONG:
+        case SSL_R_LENGTH_MISMATCH:
+        case SSL_R_BAD_PACKET_LENGTH:
+        case SSL_R_UNEXPECTED_RECORD:
+        case SSL_R_UNEXPECTED_MESSAGE:
+        case SSL_R_BAD_EXTENSION:
+        case SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC:
+        case SSL_R_HTTP_REQUEST:
+        case SSL_R_HTTPS_PROXY_REQUEST:
+            return shm::tls_failure::malformed;
+        default:
+            return shm::tls_failure::other;
+    }
+}
+
+std::size_t name_index(const std::string_view* names, std::size_t count, const char* name) noexcept {
+    const std::string_view n = name ? name : "";
+    for (std::size_t i = 0; i + 1 < count; ++i)
+        if (names[i] == n) return i;
+    return count - 1;  // the last name is the catch-all
 }
 }  // namespace
 
@@ -76,6 +112,7 @@ void connection::tls_on_cipher(std::size_t n) noexcept {
     }
     if (!tls_->established()) {
         if (tls_->consumed() == 0 && cin->size() == n && looks_like_plain_http(cin->data()[0])) {
+            count_tls_failure(shm::tls_failure::plain_http);
             answer_plain_http_on_tls_port();
             return;
         }
@@ -83,6 +120,7 @@ void connection::tls_on_cipher(std::size_t n) noexcept {
         if (s == tls_transport::status::failed || s == tls_transport::status::closed) {
             FF_LOG_DEBUG("connection %llu: TLS handshake failed: %s", static_cast<unsigned long long>(id_),
                          tls_->failure_reason() ? tls_->failure_reason() : "closed");
+            count_tls_failure(failure_kind(tls_->failure_code()));
             tls_write_pending();  // the alert
             close_now();
             return;
@@ -91,6 +129,7 @@ void connection::tls_on_cipher(std::size_t n) noexcept {
             if (!tls_write_pending()) close_now();
             return;
         }
+        count_tls_established();
     }
     // Established: decrypt everything buffered into the read buffer, as a plain read would
     // have put it there.
@@ -136,6 +175,22 @@ void connection::tls_on_cipher(std::size_t n) noexcept {
     }
     if (produced) on_input();
     if (peer_closed && phase_ != phase::closing) on_peer_gone(UV_EOF);
+}
+
+void connection::count_tls_failure(shm::tls_failure why) noexcept {
+    auto& c = srv_->counters();
+    shm::add(c.tls_handshakes[static_cast<int>(shm::tls_handshake::failed)]);
+    shm::add(c.tls_handshake_failures[static_cast<int>(why)]);
+}
+
+void connection::count_tls_established() noexcept {
+    auto& c = srv_->counters();
+    SSL* ssl = tls_->native();
+    shm::add(c.tls_handshakes[static_cast<int>(SSL_session_reused(ssl) ? shm::tls_handshake::resumed
+                                                                       : shm::tls_handshake::full)]);
+    shm::add(c.tls_versions[SSL_version(ssl) == TLS1_3_VERSION ? 1 : 0]);
+    shm::add(
+        c.tls_ciphers[name_index(shm::tls_cipher_names, std::size(shm::tls_cipher_names), SSL_get_cipher_name(ssl))]);
 }
 
 bool connection::tls_write_pending() noexcept {

@@ -61,6 +61,7 @@ bool tls_transport::open(SSL_CTX* ctx, http::byte_buffer* in, http::byte_buffer*
     out_ = out;
     rd_ = 0;
     failure_ = nullptr;
+    failure_code_ = 0;
     established_ = false;
     ssl_ = SSL_new(ctx);
     if (!ssl_) return false;
@@ -92,6 +93,7 @@ tls_transport::status tls_transport::classify(int rc) noexcept {
         default: {
             const unsigned long e = ERR_peek_last_error();
             failure_ = e ? ERR_reason_error_string(e) : "protocol error";
+            failure_code_ = e ? ERR_GET_REASON(e) : 0;
             if (!failure_) failure_ = "protocol error";
             ERR_clear_error();
             return status::failed;

@@ -50,6 +50,8 @@ public:
     [[nodiscard]] SSL* native() const noexcept { return ssl_; }
     /// Why the handshake failed, for the stats: OpenSSL's reason text ("wrong version number").
     [[nodiscard]] const char* failure_reason() const noexcept { return failure_; }
+    /// The same as OpenSSL's reason code (ERR_GET_REASON; SSL_R_*), 0 when none.
+    [[nodiscard]] int failure_code() const noexcept { return failure_code_; }
     /// Whether the kernel does the record layer (SSL_OP_ENABLE_KTLS took effect).
     [[nodiscard]] bool ktls_send() const noexcept;
     [[nodiscard]] bool ktls_recv() const noexcept;
@@ -66,6 +68,7 @@ private:
     http::byte_buffer* out_ = nullptr;
     std::size_t rd_ = 0;
     const char* failure_ = nullptr;
+    int failure_code_ = 0;
     bool established_ = false;
 };
 

@@ -78,10 +78,11 @@ HELLO = os.environ.get("FF_HELLO") or os.path.join(BUILD, "examples", "hello")
 # go at the end, so the first ones below keep their offsets.
 
 SEGMENT_MAGIC = 0x4B524F4654534146
-COUNTER_CELLS = {1: 29, 2: 29 + 10 + 32, 3: 29 + 10 + 32, 4: 29 + 10 + 32}  # + by_status[10], by_kind[32]
-HISTOGRAM_CELLS = {1: 0, 2: 64 + 30 * 64 + 1, 3: 64 + 30 * 64 + 1, 4: 64 + 30 * 64 + 1}  # buckets[1984], sum_ns
-INDEX_CAPACITY = {1: 0, 2: 0, 3: 256, 4: 256}  # retired_by_index entries after the slots
-EVENTS_TAIL = {1: 0, 2: 0, 3: 0, 4: 128 + 256 * 256}  # master_events, slot_notes after those
+COUNTER_CELLS = {1: 29, 2: 29 + 10 + 32, 3: 29 + 10 + 32, 4: 29 + 10 + 32,  # + by_status[10], by_kind[32]
+                 5: 29 + 10 + 32 + 3 + 5 + 2 + 10 + 2}  # + the TLS block (handshakes .. ktls)
+HISTOGRAM_CELLS = {1: 0, 2: 64 + 30 * 64 + 1, 3: 64 + 30 * 64 + 1, 4: 64 + 30 * 64 + 1, 5: 64 + 30 * 64 + 1}  # buckets[1984], sum_ns
+INDEX_CAPACITY = {1: 0, 2: 0, 3: 256, 4: 256, 5: 256}  # retired_by_index entries after the slots
+EVENTS_TAIL = {1: 0, 2: 0, 3: 0, 4: 128 + 256 * 256, 5: 128 + 256 * 256}  # master_events, slot_notes after those
 COUNTERS_OFFSET = 128
 COUNTER_NAMES = (["connections_accepted", "connections_active", "connections_idle"] +
                  ["connections_refused_%s" % k for k in ("max_connections", "per_ip", "concurrency")] +

@@ -18,7 +18,7 @@ from master_harness import (BUILD, COUNTER_CELLS, EVENTS_TAIL, SEGMENT_MAGIC, Ma
 
 CTL = os.environ.get("FASTFORKCTL_BIN") or os.path.join(BUILD, "tools", "fastforkctl")
 NOBODY = 65534
-VERSION = 4
+VERSION = 5
 
 
 def name_for(tag):
