@@ -259,6 +259,15 @@ parser::result parser::on_partial(const char* data, std::size_t size) noexcept {
         if (pending > limits_.max_request_line) at_414 = line_start_ + limits_.max_request_line;
     }
     std::size_t at_431 = size > limits_.max_head ? limits_.max_head : npos;
+    if (!request_line_seen_ && at_414 == npos && at_431 == npos) {
+        // Bytes that cannot begin a request line (a TLS ClientHello, 0x16 0x03, on a plain
+        // port) are refused now rather than at a line end that may never come. Only a partial
+        // first line pays for this, and only up to the method's end: a complete head never does.
+        const char* p = data + line_start_;
+        const char* const end = data + size;
+        while (p < end && is_tchar(*p)) ++p;
+        if (p < end && *p != ' ' && *p != '\r' && *p != '\n') return fail(error::bad_method);
+    }
     if (at_414 == npos && at_431 == npos) return result{};
     error e = at_414 < at_431 ? error::request_line_too_long : error::header_too_large;
     return fail(e);

@@ -14,6 +14,7 @@
 
 #include "handlers/router.hpp"
 #include "master/privileges.hpp"
+#include "master/tls_config.hpp"
 #include "master/units.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
@@ -164,7 +165,10 @@ std::string set_routes(config& c, std::string_view v) {
 }
 
 std::string set_listen(config& c, std::string_view v) {
-    // A flag or JSON string may hold several addresses separated by commas.
+    // The file reader passes an array as JSON (entries may be {"address", "tls"} objects); a
+    // flag or JSON string may hold several addresses separated by commas.
+    // "[::1]:8080" starts like an array but is no JSON.
+    if (!v.empty() && v[0] == '[' && nlohmann::json::accept(v)) return parse_listen_json(c, v);
     std::vector<std::string> out;
     while (!v.empty()) {
         auto comma = v.find(',');
@@ -177,6 +181,7 @@ std::string set_listen(config& c, std::string_view v) {
     }
     if (out.empty()) return "expected at least one address";
     c.listen = std::move(out);
+    c.listen_tls.clear();
     return {};
 }
 
@@ -225,7 +230,13 @@ std::string show_size(std::uint64_t bytes) {
 
 const std::vector<setting> all_settings = {
     {"listen", "list", [](const config& c) -> std::string { return show_list(c.listen); },
-     "addresses to listen on: \"host:port\", \"[::1]:port\", \":port\"", set_listen},
+     "addresses to listen on: \"host:port\", \"[::1]:port\", \":port\"; or {\"address\": …, \"tls\": "
+     "{\"certificate\": …, \"key\": …}} for HTTPS",
+     set_listen},
+    {"tls", "json", show_tls,
+     "what every TLS listener shares: {\"ticket_key_rotation\": \"12h\", \"ticket_key_files\": […], "
+     "\"session_cache\": false}",
+     parse_tls_json},
     {"workers", "auto|count",
      [](const config& c) -> std::string {
          return c.workers == 0 ? std::string("\"auto\"") : std::to_string(c.workers);
@@ -601,6 +612,8 @@ std::optional<config_error> apply_setting(config& cfg, std::string_view key, std
         return config_error{msg};
     }
     if (std::string reason = s->parse(cfg, value); !reason.empty()) {
+        // A reason about a nested value names its own key and carries where it is (tls_config.hpp).
+        if (reason[0] == pointer_mark) return config_error{reason};
         // A JSON value's reason names the part that is wrong; echoing the whole document would bury it.
         if (s->kind == "json") return config_error{"key \"" + std::string(key) + "\": " + reason};
         return config_error{"key \"" + std::string(key) + "\": " + reason + " (got \"" + std::string(value) + "\")"};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "handlers/options.hpp"
+#include "tls/options.hpp"
 #include "worker/options.hpp"
 
 namespace fastfork::master {
@@ -39,6 +40,11 @@ struct config {
     worker::millis max_worker_age{0};       // age of one worker process, then it is replaced
     worker::options worker;                 // per-worker settings of the runtime
     handlers::options handlers;             // per-worker settings of the features (routes, files, gzip, log)
+
+    /// TLS of each listen address (same order), nullopt = plain; empty = every address plain.
+    std::vector<std::optional<tls::listener_options>> listen_tls;
+    /// The top-level "tls" object: ticket keys, session cache.
+    tls::server_options tls;
 
     std::string source;  // the file it was read from, for messages and reloads; empty = none
 };

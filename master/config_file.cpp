@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "master/tls_config.hpp"
+
 namespace fastfork::master {
 
 namespace {
@@ -67,6 +69,48 @@ public:
             break;
         }
         return out;
+    }
+
+    /// The offset of the value at JSON `pointer` ("/0/tls/key") inside the value that starts at
+    /// `start`; the deepest value found when a step is missing.
+    std::size_t find_pointer(std::size_t start, const std::string& pointer) {
+        i_ = start;
+        std::size_t at = start;
+        std::size_t pos = 0;
+        while (pos < pointer.size() && pointer[pos] == '/') {
+            const auto next = pointer.find('/', pos + 1);
+            const std::string step =
+                pointer.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+            pos = next == std::string::npos ? pointer.size() : next;
+            skip_ws();
+            const char open = peek();
+            if (open != '{' && open != '[') return at;
+            ++i_;
+            bool found = false;
+            for (std::size_t index = 0;; ++index) {
+                skip_ws();
+                if (peek() == '}' || peek() == ']' || i_ >= text_.size()) break;
+                bool match = false;
+                if (open == '{') {
+                    match = read_string() == step;
+                    skip_ws();
+                    ++i_;  // ':'
+                    skip_ws();
+                } else {
+                    match = std::to_string(index) == step;
+                }
+                if (match) {
+                    found = true;
+                    break;
+                }
+                skip_value();
+                skip_ws();
+                if (peek() == ',') ++i_;
+            }
+            if (!found) return at;
+            at = i_;
+        }
+        return at;
     }
 
 private:
@@ -137,6 +181,8 @@ std::optional<std::string> value_text(const setting& s, const nlohmann::json& v,
     if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
     if (v.is_number_unsigned() || v.is_number_integer()) return v.dump();
     if (v.is_number_float()) return v.dump();
+    // Listen entries may be objects ({"address", "tls"}): the setting reads the array as JSON.
+    if (v.is_array() && key == "listen") return v.dump();
     if (v.is_array() && s.kind == "list") {
         std::string joined;
         for (const auto& e : v) {
@@ -190,8 +236,13 @@ std::optional<config_error> load_config_text(const std::string& text, const std:
         std::string why;
         auto value = value_text(*s, doc.at(k.key), why);
         if (!value) return config_error{where(origin, text, k.value_offset) + "key \"" + k.key + "\": " + why};
-        if (auto err = apply_setting(cfg, k.key, *value))
-            return config_error{where(origin, text, k.value_offset) + err->message};
+        if (auto err = apply_setting(cfg, k.key, *value)) {
+            std::string pointer, message;
+            split_pointer(err->message, pointer, message);
+            const std::size_t at =
+                pointer.empty() ? k.value_offset : locator(text).find_pointer(k.value_offset, pointer);
+            return config_error{where(origin, text, at) + message};
+        }
     }
     return std::nullopt;
 }
@@ -211,7 +262,11 @@ std::optional<config_error> build_config(const std::string& path, const override
         if (auto err = load_config_file(path, cfg)) return err;
     }
     for (const auto& [key, value] : flags) {
-        if (auto err = apply_setting(cfg, key, value)) return config_error{"flag --" + key + ": " + err->message};
+        if (auto err = apply_setting(cfg, key, value)) {
+            std::string pointer, message;
+            split_pointer(err->message, pointer, message);
+            return config_error{"flag --" + key + ": " + message};
+        }
     }
     if (auto err = validate(cfg)) return err;
     cfg.source = path;

@@ -121,6 +121,13 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "fastfork: %s\n", err->message.c_str());
             return 1;
         }
+        std::vector<std::string> warnings;
+        auto tls_err = master::check_tls(cfg, warnings);
+        for (const auto& w : warnings) std::fprintf(stderr, "fastfork: warning: %s\n", w.c_str());
+        if (tls_err) {
+            std::fprintf(stderr, "fastfork: %s\n", tls_err->message.c_str());
+            return 1;
+        }
         std::printf("fastfork: the configuration%s%s is valid\n", config_path.empty() ? "" : " in ",
                     config_path.c_str());
         return 0;

@@ -78,6 +78,8 @@ bool master_process::start_worker(unsigned index, std::uint64_t generation, cons
     req.index = index;
     req.generation = generation;
     req.listen_fds = sockets_.fds_for(cfg.listen, index);
+    if (const auto* contexts = tls_.contexts(generation))
+        for (std::size_t i = 0; i < req.listen_fds.size(); ++i) req.listen_tls.push_back(contexts->at(i));
     req.slot = &ws;
     req.note = &segment_.get()->slot_notes[*slot];
     req.cfg = &cfg;
@@ -163,6 +165,8 @@ int master_process::run() {
     } else {
         procs_.attach(segment_.get());
     }
+    // Certificates load before any worker or pid file exists: a bad one stops the start here.
+    if (!tls_.prepare(generation_, cfg_, error)) return startup_failed(error);
     if (!write_pid_file())
         return startup_failed("cannot write pid_file " + cfg_.pid_file + ": " + std::strerror(errno));
     if (int rc = uv_loop_init(&loop_); rc != 0)
@@ -263,6 +267,8 @@ bool master_process::all_ready(std::uint64_t generation) const noexcept {
 
 void master_process::tick() noexcept {
     const std::uint64_t now = shm::monotonic_ms();
+    // During a binary upgrade the new master shares the key ring and rotates it: one writer.
+    if (!upgrade_.active && !handed_over_) tls_.tick(now);
     // Readiness is published by each worker in its stats slot once it accepts.
     for (auto& w : procs_.workers()) {
         if (!w.ready && procs_.slot(w).state.load(std::memory_order_acquire) ==

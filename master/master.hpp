@@ -24,6 +24,7 @@
 #include "master/scale_down.hpp"
 #include "master/sd_notify.hpp"
 #include "master/spawn.hpp"
+#include "master/tls_runtime.hpp"
 #include "master/upgrade.hpp"
 #include "master/watchdog.hpp"
 #include "shm/segment.hpp"
@@ -110,6 +111,7 @@ private:
     unsigned worker_count_ = 0;     // configured now (SIGTTIN/SIGTTOU change it)
     std::uint64_t generation_ = 1;  // the serving generation
     listen_sockets sockets_;
+    tls_runtime tls_;              // ticket keys (rotated here) and each generation's TLS contexts
     reuseport_steering steering_;  // which worker index new connections go to
     scale_down_state scale_down_;  // a SIGTTOU's worker, steered away from before it stops
     process_table procs_;

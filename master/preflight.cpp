@@ -9,6 +9,8 @@
 #include <string>
 #include <utility>
 
+#include "master/tls_runtime.hpp"
+
 namespace fastfork::master {
 
 namespace {
@@ -43,6 +45,16 @@ std::optional<config_error> check_files(const config& cfg) {
     for (const auto& [key, path] : {std::pair<const char*, const std::string*>{"error_log", &cfg.error_log},
                                     {"access_log", &cfg.handlers.access_log}})
         if (std::string why = why_not_appendable(key, *path); !why.empty()) return config_error{why};
+    return std::nullopt;
+}
+
+std::optional<config_error> check_tls(const config& cfg, std::vector<std::string>& warnings) {
+    if (!uses_tls(cfg)) return std::nullopt;
+    std::string error;
+    std::vector<tls::ticket_key> keys;
+    if (!try_read_key_files(cfg, keys, error)) return config_error{error};
+    tls::listener_contexts contexts;
+    if (!try_build_contexts(cfg, nullptr, contexts, error, warnings)) return config_error{error};
     return std::nullopt;
 }
 

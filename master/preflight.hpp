@@ -4,6 +4,8 @@
 // live instance's reuseport group is never joined).
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "master/config.hpp"
 
@@ -15,5 +17,10 @@ namespace fastfork::master {
 /// addresses are checked by build_config already. nullopt when everything would open; else a
 /// message naming the key, the path and errno's text.
 [[nodiscard]] std::optional<config_error> check_files(const config& cfg);
+
+/// Loads every TLS certificate and key and every ticket key file as a start would (nginx -t):
+/// nullopt when all load, else the first error naming the key, the file and the reason. A
+/// certificate outside its validity period is not an error: it adds a line to `warnings`.
+[[nodiscard]] std::optional<config_error> check_tls(const config& cfg, std::vector<std::string>& warnings);
 
 }  // namespace fastfork::master

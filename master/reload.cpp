@@ -64,6 +64,16 @@ void master_process::begin_reload() noexcept {
         // The stats segment is named once, at start: renaming would orphan fastforkctl's view.
         next.name = name_;
     }
+    // Certificates and keys are loaded here, before anything changes: a bad one keeps the
+    // serving generation as it is.
+    std::string tls_error;
+    if (!tls_.prepare(generation_ + 1, next, tls_error)) {
+        FF_LOG_ERROR("reload failed, keeping generation %llu: %s", static_cast<unsigned long long>(generation_),
+                     tls_error.c_str());
+        record_reload(false, tls_error);
+        notifier_.ready();
+        return;
+    }
     const unsigned count = resolved_workers(next);
     std::vector<std::string> added;
     for (const auto& a : next.listen)
@@ -71,6 +81,7 @@ void master_process::begin_reload() noexcept {
     std::string error;
     if (!sockets_.open(next.listen, count, cfg_.backlog, error)) {
         for (const auto& a : added) sockets_.close(a);
+        tls_.keep_only(generation_);
         FF_LOG_ERROR("reload failed, keeping generation %llu: %s", static_cast<unsigned long long>(generation_),
                      error.c_str());
         record_reload(false, error);
@@ -113,6 +124,7 @@ void master_process::commit_reload() noexcept {
     worker_count_ = resolved_workers(cfg_);
     segment_.get()->header.workers.store(worker_count_);
     reload_ = reload_state{};
+    tls_.keep_only(generation_);
     // Old workers drain: their sockets stay open here, so nothing queued is lost.
     for (auto& w : procs_.workers())
         if (w.generation <= old_generation && !w.stopping) procs_.stop(w, SIGTERM);
@@ -143,6 +155,7 @@ void master_process::rollback_reload(const std::string& why) noexcept {
     for (const auto& a : reload_.new_addresses) sockets_.close(a);
     segment_.get()->header.generation.store(generation_);
     reload_ = reload_state{};
+    tls_.keep_only(generation_);
     record_reload(false, why);
     notifier_.ready();
     if (reload_again_) {  // a SIGHUP sent during this reload (perhaps with the cause fixed)

@@ -7,6 +7,7 @@
 #include "handlers/features.hpp"
 #include "master/fastfork.hpp"
 #include "master/listen_conflict.hpp"
+#include "master/tls_runtime.hpp"
 #include "worker/listener.hpp"
 #include "worker/log.hpp"
 #include "worker/server.hpp"
@@ -19,6 +20,12 @@ int Server::listen_and_serve(std::string_view address) {
 }
 
 int Server::listen_and_serve() {
+    if (master::uses_tls(cfg_)) {
+        // The contexts are built by the master before fork (master/tls_runtime.cpp); one process
+        // serving TLS plainly would be worse than refusing.
+        FF_LOG_ERROR("TLS listeners need the master process (not --single-process)");
+        return 1;
+    }
     std::vector<int> fds;
     auto close_all = [&] {
         for (int fd : fds) ::close(fd);

@@ -115,7 +115,10 @@ void leave_note(const spawn_request& req, const std::string& why) noexcept {
         handlers::features features(req.cfg->handlers, req.index);
         worker::server srv(opts, *req.handler, &slot.counters, &slot.latency);
         features.attach(srv);
-        for (int fd : req.listen_fds) srv.add_listener(fd);
+        for (std::size_t i = 0; i < req.listen_fds.size(); ++i) {
+            const tls::server_context* tls = i < req.listen_tls.size() ? req.listen_tls[i] : nullptr;
+            srv.add_listener(req.listen_fds[i], tls ? tls->native() : nullptr);
+        }
         srv.set_shutdown_timeout(static_cast<std::uint64_t>(req.cfg->shutdown_timeout.count()));
         std::uint64_t master_pid = static_cast<std::uint64_t>(req.master_pid);
         // A changed parent is the reliable sign that the master is gone. The kernel reparents a

@@ -14,6 +14,7 @@
 #include "master/fastfork.hpp"
 #include "master/privileges.hpp"
 #include "shm/layout.hpp"
+#include "tls/server_context.hpp"
 
 namespace fastfork::master {
 
@@ -28,7 +29,10 @@ using worker_init = std::function<void()>;
 struct spawn_request {
     unsigned index = 0;  // worker slot: whose listening sockets it serves
     std::uint64_t generation = 0;
-    std::vector<int> listen_fds;       // this slot's sockets, one per listen address
+    std::vector<int> listen_fds;  // this slot's sockets, one per listen address
+    /// TLS of each of listen_fds (same order): null for a plain listener. Owned by the master's
+    /// generation, built before fork (tls/server_context.hpp); the child keeps its copy.
+    std::vector<const tls::server_context*> listen_tls;
     shm::worker_slot* slot = nullptr;  // its stats slot (already reset by the caller)
     shm::slot_note* note = nullptr;    // the slot's note: why the worker could not start, if it cannot
     const config* cfg = nullptr;

@@ -45,7 +45,8 @@ bool split_env(std::string_view v, long& pid, long& fd, std::string_view& name, 
 bool is_handover_variable(std::string_view entry) {
     for (std::string_view var :
          {std::string_view(upgrade_env), std::string_view(listen_fds_env), std::string_view("LISTEN_FDS"),
-          std::string_view("LISTEN_PID"), std::string_view("LISTEN_FDNAMES"), std::string_view("WATCHDOG_PID")})
+          std::string_view("LISTEN_PID"), std::string_view("LISTEN_FDNAMES"), std::string_view("WATCHDOG_PID"),
+          std::string_view(ticket_keys_env)})
         if (entry.size() > var.size() && entry.substr(0, var.size()) == var && entry[var.size()] == '=') return true;
     return false;
 }
@@ -122,6 +123,7 @@ pid_t spawn_new_master(const new_master_request& req, int& status_fd, std::strin
     env_text.push_back(std::string(upgrade_env) + "=" + std::to_string(req.old_master) + ":" +
                        std::to_string(pipe_fds[1]) + ":" + req.name + ":" + format_slots(req.slots));
     env_text.push_back(std::string(listen_fds_env) + "=" + req.listen_fds_value);
+    for (const auto& [name, fd] : req.passed_fds) env_text.push_back(name + "=" + std::to_string(fd));
     std::vector<char*> envp;
     for (auto& s : env_text) envp.push_back(s.data());
     envp.push_back(nullptr);
@@ -145,6 +147,7 @@ pid_t spawn_new_master(const new_master_request& req, int& status_fd, std::strin
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         for (int fd : req.listen_fds) ::fcntl(fd, F_SETFD, 0);
+        for (const auto& passed : req.passed_fds) ::fcntl(passed.second, F_SETFD, 0);
         ::fcntl(pipe_fds[1], F_SETFD, 0);
         ::execve(req.binary.c_str(), argv.data(), envp.data());
         const char* why = std::strerror(errno);

@@ -19,6 +19,8 @@ namespace fastfork::master {
 /// end of a pipe the new master reports on ("ready" or "error REASON", one line); SLOTS the
 /// stats slots lent to it ("a-b,c"), so the two masters never take the same slot.
 inline constexpr const char* upgrade_env = "FASTFORK_UPGRADE";
+/// The session-ticket key ring's descriptor (master/tls_runtime.hpp), handed to the new master.
+inline constexpr const char* ticket_keys_env = "FASTFORK_TLS_TICKET_KEYS_FD";
 
 /// The old master's side of an upgrade in progress.
 struct upgrade_state {
@@ -70,6 +72,9 @@ struct new_master_request {
     long old_master = 0;
     std::string name;
     std::vector<unsigned> slots;
+    /// More descriptors the new master inherits, each named by an environment variable
+    /// (NAME=fd): the session-ticket key ring (master/tls_runtime.hpp).
+    std::vector<std::pair<std::string, int>> passed_fds;
 };
 
 /// Forks and execs the new master. Returns its pid and the read end of its status pipe in

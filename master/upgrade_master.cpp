@@ -101,6 +101,7 @@ void master_process::begin_upgrade() noexcept {
     req.old_master = pid_;
     req.name = name_;
     req.slots = procs_.lend_slots();
+    if (tls_.ticket_keys_fd() >= 0) req.passed_fds.emplace_back(ticket_keys_env, tls_.ticket_keys_fd());
     // nginx's dance: the old master's pid file becomes <pid_file>.oldbin, the new master writes
     // the pid file; a failed upgrade moves it back.
     if (!cfg_.pid_file.empty() && ::rename(cfg_.pid_file.c_str(), oldbin_path(cfg_.pid_file).c_str()) != 0 &&

@@ -8,9 +8,10 @@ declare -A allowed=(
   [http]="http"
   [websocket]="websocket http"
   [shm]="shm"
-  [worker]="worker websocket http shm"
-  [handlers]="handlers worker websocket http shm"
-  [master]="master handlers worker websocket http shm"
+  [tls]="tls http shm"
+  [worker]="worker websocket tls http shm"
+  [handlers]="handlers worker websocket tls http shm"
+  [master]="master handlers worker websocket tls http shm"
   [tools]="tools shm"
 )
 # System headers a layer must not use: http/ is protocol only, no loop and no fibers.
@@ -18,6 +19,7 @@ declare -A forbidden_system=(
   [http]="uv.h boost/context"
   [shm]="uv.h boost/context"
   [websocket]="uv.h boost/context sys/socket.h"
+  [tls]="uv.h boost/context"
 )
 
 status=0

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make pkg-config                          # build
-  libuv1-dev nlohmann-json3-dev                      # runtime libraries
+  libuv1-dev nlohmann-json3-dev libssl-dev openssl   # runtime libraries (OpenSSL 3: TLS; CLI: test certs)
   libboost-context-dev libboost-test-dev             # fibers, unit tests
   libbenchmark-dev zlib1g-dev valgrind               # micro-benchmarks, gzip, make instructions
   clang libclang-rt-14-dev                           # libFuzzer and sanitizer runtimes

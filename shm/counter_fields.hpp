@@ -60,6 +60,21 @@ inline std::string_view status_label(std::size_t i) {
 inline std::string_view parse_error_label(std::size_t i) {
     return parse_error_name(i);
 }
+inline std::string_view tls_handshake_label(std::size_t i) {
+    return tls_handshake_names[i];
+}
+inline std::string_view tls_failure_label(std::size_t i) {
+    return tls_failure_names[i];
+}
+inline std::string_view tls_version_label(std::size_t i) {
+    return tls_version_names[i];
+}
+inline std::string_view tls_cipher_label(std::size_t i) {
+    return tls_cipher_names[i];
+}
+inline std::string_view tls_ktls_label(std::size_t i) {
+    return tls_ktls_names[i];
+}
 
 }  // namespace detail
 
@@ -113,6 +128,17 @@ inline constexpr counter_field counter_table[] = {
     FF_COUNTER_FIELD(websocket_bytes_in, "WebSocket message payload bytes received.", false, "", nullptr),
     FF_COUNTER_FIELD(websocket_bytes_out, "WebSocket message payload bytes sent.", false, "", nullptr),
     FF_COUNTER_FIELD(websocket_errors, "WebSocket sessions closed for a protocol error.", false, "", nullptr),
+    FF_COUNTER_FIELD(tls_handshakes, "TLS handshakes by result.", false, "result", detail::tls_handshake_label),
+    FF_COUNTER_FIELD(
+        tls_handshake_failures, "Failed TLS handshakes by reason.", false, "reason", detail::tls_failure_label),
+    FF_COUNTER_FIELD(tls_versions, "Completed TLS handshakes by version.", false, "version", detail::tls_version_label),
+    FF_COUNTER_FIELD(
+        tls_ciphers, "Completed TLS handshakes by cipher suite.", false, "cipher", detail::tls_cipher_label),
+    FF_COUNTER_FIELD(tls_ktls,
+                     "Open TLS connections whose kernel does the record layer.",
+                     true,
+                     "direction",
+                     detail::tls_ktls_label),
 };
 #undef FF_COUNTER_FIELD
 

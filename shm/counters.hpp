@@ -43,6 +43,25 @@ enum class refusal : std::uint8_t { max_connections, per_ip, concurrency, count_
 /// Which timeout cut a connection.
 enum class timeout_kind : std::uint8_t { header, body, write, idle, count_ };
 
+// ---- TLS (issue 13.7): the cells of the one TLS block at the end of basic_counters ----
+/// How a TLS handshake ended.
+enum class tls_handshake : std::uint8_t { full, resumed, failed, count_ };
+/// Why a handshake failed (by OpenSSL's reason, grouped).
+enum class tls_failure : std::uint8_t { protocol_version, no_shared_cipher, plain_http, malformed, other, count_ };
+/// The label values, in cell order (table of names, not a switch: they are read by index).
+inline constexpr std::string_view tls_handshake_names[] = {"full", "resumed", "failed"};
+inline constexpr std::string_view tls_failure_names[] = {"protocol_version", "no_shared_cipher", "plain_http",
+                                                         "malformed", "other"};
+inline constexpr std::string_view tls_version_names[] = {"TLSv1.2", "TLSv1.3"};
+/// The suites the default configuration allows; anything else is "other".
+inline constexpr std::string_view tls_cipher_names[] = {
+    "TLS_AES_128_GCM_SHA256",        "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",  "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-AES128-GCM-SHA256",   "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-CHACHA20-POLY1305",   "other"};
+inline constexpr std::string_view tls_ktls_names[] = {"tx", "rx"};
+
 [[nodiscard]] constexpr std::string_view to_string(refusal r) noexcept {
     switch (r) {
         case refusal::max_connections:
@@ -164,6 +183,12 @@ struct basic_counters {
     T websocket_bytes_in;      // message payload bytes received (after inflating)
     T websocket_bytes_out;     // message payload bytes sent (before compressing)
     T websocket_errors;        // sessions closed for a protocol error (1002, 1007, 1009)
+    // ---- TLS: one block, at the end (layout 5) ----
+    T tls_handshakes[static_cast<int>(tls_handshake::count_)];
+    T tls_handshake_failures[static_cast<int>(tls_failure::count_)];
+    T tls_versions[std::size(tls_version_names)];  // completed handshakes by version
+    T tls_ciphers[std::size(tls_cipher_names)];    // completed handshakes by suite
+    T tls_ktls[std::size(tls_ktls_names)];         // gauge: open connections whose kernel does TX / RX
 };
 
 using worker_counters = basic_counters<counter>;

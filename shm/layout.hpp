@@ -15,7 +15,7 @@ namespace fastfork::shm {
 inline constexpr std::uint64_t segment_magic = 0x4b524f4654534146ull;  // "FASTFORK" little-endian
 // 2: latency histograms, status and parse-error kinds; 3: retired counters per worker index;
 // 4: recycles by reason, and each slot's note (why its process could not start); 5: streamed
-// responses and the WebSocket block.
+// responses, the WebSocket block and the TLS block.
 inline constexpr std::uint32_t layout_version = 5;
 /// Process slots: enough for the largest worker count twice over (old and new generation live
 /// side by side during a reload), plus headroom for SIGTTIN.

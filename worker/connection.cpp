@@ -63,6 +63,7 @@ void connection::open(server& srv, int fd, std::uint64_t id, const sockaddr_stor
     ex_ = nullptr;
     owner_ = nullptr;
     fiber_ = nullptr;
+    tls_ = nullptr;
     peer_family_ = static_cast<std::uint8_t>(peer.ss_family);
     if (peer.ss_family == AF_INET) {
         const auto& v4 = reinterpret_cast<const sockaddr_in&>(peer);
@@ -88,11 +89,19 @@ void connection::start() noexcept {
     // The optimistic read: with TCP_DEFER_ACCEPT on the listener the request is usually here
     // already, and then no poll registration is needed before the answer.
     uv_buf_t buf;
-    alloc_input(&buf);
+    if (tls_)
+        tls_alloc(&buf);
+    else
+        alloc_input(&buf);
     ssize_t n;
     do {
         n = ::read(fd_, buf.base, buf.len);
     } while (n < 0 && errno == EINTR);
+    if (n > 0 && tls_) {
+        tls_on_cipher(static_cast<std::size_t>(n));
+        if (phase_ == phase::head || phase_ == phase::idle) restart_reading();
+        return;
+    }
     if (n > 0) {
         in_->commit(static_cast<std::size_t>(n));
         shm::add(srv_->counters().bytes_in, static_cast<std::uint64_t>(n));
@@ -156,7 +165,10 @@ void connection::restart_reading() noexcept {
 void connection::on_alloc(uv_handle_t* handle, std::size_t /*suggested*/, uv_buf_t* buf) noexcept {
     auto* self = static_cast<connection*>(handle->data);
     FF_ASSERT(self);
-    self->alloc_input(buf);
+    if (self->tls_)
+        self->tls_alloc(buf);
+    else
+        self->alloc_input(buf);
 }
 
 void connection::alloc_input(uv_buf_t* buf) noexcept {
@@ -204,6 +216,10 @@ bool connection::grow_input(std::size_t min_free) noexcept {
 void connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) noexcept {
     auto* self = static_cast<connection*>(stream->data);
     FF_ASSERT(self);
+    if (nread > 0 && self->tls_) {
+        self->tls_on_cipher(static_cast<std::size_t>(nread));
+        return;
+    }
     if (nread > 0) {
         self->in_->commit(static_cast<std::size_t>(nread));
         shm::add(self->srv_->counters().bytes_in, static_cast<std::uint64_t>(nread));
@@ -339,6 +355,10 @@ void connection::start_fiber() noexcept {
 bool connection::flush() noexcept {
     if (!out_ || out_->empty()) return true;
     FF_INVARIANT(!write_queued_, "flush while a write is queued");
+    if (tls_ && !tls_seal()) {
+        out_->clear();
+        return false;
+    }
     if (peer_error_ && peer_error_ != UV_EOF) {
         out_->clear();  // reset by the peer: nothing can be delivered
         return false;
@@ -519,6 +539,7 @@ void connection::close_gracefully() noexcept {
         in_->clear();
         rd_ = 0;
     }
+    if (tls_) tls_close_notify();
     ::shutdown(fd_, SHUT_WR);
     srv_->start_wait(*this, wait_kind::linger);
     restart_reading();
@@ -556,6 +577,7 @@ void connection::release_closed() noexcept {
     // libuv completes every queued write (UV_ECANCELED) before the close callback.
     FF_INVARIANT(!write_queued_, "connection closed with a write still queued");
     server& srv = *srv_;
+    if (tls_) tls_release();
     if (in_) srv.buffers().release(in_);
     if (out_) srv.buffers().release(out_);
     if (ex_) srv.exchanges().release(ex_);

@@ -11,6 +11,7 @@
 // that must wait (for input, for a partial write, for the linger, to stay alive) becomes a
 // uv_tcp_t on the loop, which costs an ioctl and epoll_ctl(ADD), and epoll_ctl(DEL) at close.
 
+#include <openssl/types.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -21,6 +22,7 @@
 #include "http/error.hpp"
 #include "http/parser.hpp"
 #include "http/request_ctx.hpp"
+#include "shm/counters.hpp"
 #include "worker/request_note.hpp"
 #include "worker/timeout_list.hpp"
 #include "worker/wait_kind.hpp"
@@ -29,6 +31,7 @@ namespace fastfork::worker {
 
 class server;
 class fiber;
+class tls_transport;
 struct exchange;
 class takeover;
 class stream_owner;
@@ -62,6 +65,9 @@ public:
     /// Reads what has arrived and serves it; waits on the loop only for what has not. The
     /// connection may be closed (and back in the server's pool) when this returns.
     void start() noexcept;
+    /// Between open() and start() for a TLS listener's connection: its bytes pass through a
+    /// TLS record layer made from `ctx` (worker/tls_connection.cpp). False: out of memory.
+    [[nodiscard]] bool use_tls(SSL_CTX* ctx) noexcept;
 
     /// Answers `status` at once and closes gracefully (admission refusals: 429, 503).
     void refuse(unsigned status) noexcept;
@@ -147,6 +153,18 @@ private:
     void notify_completed(unsigned status, std::uint64_t bytes) noexcept;
     void set_pin(input_pin p) noexcept { pin_ = p; }
 
+    // ---- TLS (tls_connection.cpp), only when tls_ is set ----
+    void tls_alloc(uv_buf_t* buf) noexcept;         // room for ciphertext to be read
+    void tls_on_cipher(std::size_t n) noexcept;     // n ciphertext bytes read: handshake or decrypt
+    bool tls_write_pending() noexcept;              // handshake flight / alert / ticket, on the loop
+    bool tls_seal() noexcept;                       // out_ plaintext → out_ ciphertext
+    void answer_plain_http_on_tls_port() noexcept;  // nginx's 400, in clear, then close
+    bool tls_send_file(const http::response& resp) noexcept;
+    void tls_close_notify() noexcept;
+    void count_tls_failure(shm::tls_failure why) noexcept;
+    void count_tls_established() noexcept;
+    void tls_release() noexcept;
+
     // ---- the request loop, on the fiber (request_loop.cpp) ----
     enum class wait_result : std::uint8_t { ok, timeout, peer_gone };
     /// What serve_one decided about the connection after a response.
@@ -183,6 +201,7 @@ private:
     http::byte_buffer* out_ = nullptr;  // responses not yet written
     exchange* ex_ = nullptr;            // the request in progress (head or busy phase)
     stream_owner* owner_ = nullptr;     // hijacked phase: who hears the loop events (may be unset yet)
+    tls_transport* tls_ = nullptr;      // the record layer of a TLS listener's connection
     fiber* fiber_ = nullptr;            // set in busy phase
     std::size_t rd_ = 0;
     std::uint64_t id_ = 0;

@@ -314,6 +314,7 @@ bool connection::send_file_body(const http::response& resp) noexcept {
         close_now();
         return false;
     }
+    if (tls_) return tls_send_file(resp);  // no kTLS: read and encrypted in user space
     const send_file_result r = send_file_all(srv_->fibers(), *fiber_, fd_, resp.body_file_fd(), resp.body_file_offset(),
                                              resp.body_file_length(), srv_->opts().write_timeout);
     shm::add(srv_->counters().bytes_out, r.sent);

@@ -101,6 +101,10 @@ server::~server() {
 }
 
 void server::add_listener(int fd) {
+    add_listener(fd, nullptr);
+}
+
+void server::add_listener(int fd, SSL_CTX* tls) {
     // Set here, not where the socket is made: a reload may change header_timeout for a socket
     // the master keeps, so every worker sets what its own options say (0 turns it off).
     const int seconds = accept_deferral_seconds(opts_.header_timeout);
@@ -112,6 +116,12 @@ void server::add_listener(int fd) {
     const std::uint64_t header = ms(opts_.header_timeout);
     waits(wait_kind::header_after_deferral)
         .set_timeout(header > accept_deferral_ms_ ? header - accept_deferral_ms_ : 0);
+    if (tls) {  // the accept callback's owner knows the listener's context
+        tls_listeners_.push_back(std::make_unique<tls_listener>(tls_listener{this, tls}));
+        listeners_.push_back(
+            std::make_unique<listener>(&loop_, fd, on_accept_tls, tls_listeners_.back().get(), *counters_));
+        return;
+    }
     listeners_.push_back(std::make_unique<listener>(&loop_, fd, on_accept, this, *counters_));
 }
 
@@ -193,6 +203,11 @@ void server::on_accept(void* owner, int fd, const sockaddr_storage& peer) noexce
     static_cast<server*>(owner)->accept_connection(fd, peer);
 }
 
+void server::on_accept_tls(void* owner, int fd, const sockaddr_storage& peer) noexcept {
+    auto* l = static_cast<tls_listener*>(owner);
+    l->srv->accept_connection(fd, peer, l->ctx);
+}
+
 connection* server::acquire_connection() {
     if (free_connections_.empty()) {
         // The free list holds room for every connection of every slab, so that a close never
@@ -225,7 +240,7 @@ server::connection_slab& server::slab_of(const connection* c) noexcept {
     return *std::prev(it);
 }
 
-void server::accept_connection(int fd, const sockaddr_storage& peer) noexcept {
+void server::accept_connection(int fd, const sockaddr_storage& peer, SSL_CTX* tls) noexcept {
     if (draining_) {
         ::close(fd);
         return;
@@ -240,6 +255,10 @@ void server::accept_connection(int fd, const sockaddr_storage& peer) noexcept {
     ++open_connections_;
     shm::add(counters_->connections_active);
     c->open(*this, fd, next_connection_id_++, peer);
+    if (tls && !c->use_tls(tls)) {
+        c->refuse(503);  // out of memory for the record layer (the 503 goes out in clear)
+        return;
+    }
 
     unsigned refusal = 0;
     if (open_connections_ > opts_.max_connections) {

@@ -3,6 +3,7 @@
 // the pools, the timeout sweep, signals and graceful drain. Knows nothing of fork: the master
 // (or `fastfork --single-process`) constructs it in the process that will run it.
 
+#include <openssl/types.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -61,6 +62,9 @@ public:
     /// accepting. Under a master that is only this process's copy: the master's keeps the socket
     /// (and its queue) alive for the next worker of the slot.
     void add_listener(int fd);
+    /// A TLS listener: every connection it accepts speaks TLS made from `tls` (not owned; it
+    /// must outlive run()). nullptr = plain, as add_listener(fd).
+    void add_listener(int fd, SSL_CTX* tls);
     void set_continue_hook(continue_hook hook) { continue_hook_ = std::move(hook); }
     void set_stream_hook(stream_hook hook) { stream_hook_ = std::move(hook); }
     /// The handler run() serves (handlers/features.cpp asks whether it is the router).
@@ -159,11 +163,12 @@ public:
 
 private:
     static void on_accept(void* owner, int fd, const sockaddr_storage& peer) noexcept;
+    static void on_accept_tls(void* owner, int fd, const sockaddr_storage& peer) noexcept;
     static void on_sweep(uv_timer_t* timer) noexcept;
     static void on_signal(uv_signal_t* handle, int signum) noexcept;
     static void on_listener_closed(listener* l) noexcept;
 
-    void accept_connection(int fd, const sockaddr_storage& peer) noexcept;
+    void accept_connection(int fd, const sockaddr_storage& peer, SSL_CTX* tls = nullptr) noexcept;
     void sweep() noexcept;
     void stop_accepting() noexcept;
     void maybe_finish_drain() noexcept;
@@ -197,6 +202,11 @@ private:
     http::date_cache date_;
     loop_clock clock_;
     std::vector<std::unique_ptr<listener>> listeners_;
+    struct tls_listener {  // the accept callback's owner for a TLS listener
+        server* srv;
+        SSL_CTX* ctx;
+    };
+    std::vector<std::unique_ptr<tls_listener>> tls_listeners_;
     uv_timer_t sweep_timer_{};
     uv_signal_t sig_term_{}, sig_quit_{}, sig_int_{}, sig_usr1_{};
 

@@ -583,6 +583,29 @@ BOOST_AUTO_TEST_CASE(accepts_valid_requests) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_first_line_that_cannot_be_a_request_line_fails_before_its_end) {
+    // A TLS ClientHello on a plain port (record type 0x16, version 0x03 0x01), and other bytes
+    // that no method may contain, are refused at once: no line end or timeout is waited for.
+    for (std::string_view raw : {"\x16\x03\x01\x02\x00\x01"sv, "\x16"sv, "GE(T"sv, "GET\t/"sv, "\x80\x01"sv}) {
+        BOOST_TEST_CONTEXT(raw.size()) {
+            std::string buf(raw);
+            parser p;
+            auto r = p.feed(buf.data(), buf.size());
+            BOOST_TEST((r.state == parser::state::error));
+            BOOST_TEST(name_of(r.err) == name_of(error::bad_method));
+            BOOST_TEST(status_of(r.err) == 400u);
+        }
+    }
+    // A partial method, a method and its space, and leading empty lines still wait for more.
+    for (std::string_view raw : {"GE"sv, "GET"sv, "GET /x"sv, "\r\n"sv, "\r\nPOS"sv, "GET\r"sv}) {
+        BOOST_TEST_CONTEXT(raw) {
+            std::string buf(raw);
+            parser p;
+            BOOST_TEST((p.feed(buf.data(), buf.size()).state == parser::state::need_more));
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(rejects_invalid_requests) {
     for (const auto& c : reject_cases()) {
         BOOST_TEST_CONTEXT(c.name) {

@@ -79,7 +79,7 @@ HELLO = os.environ.get("FF_HELLO") or os.path.join(BUILD, "examples", "hello")
 
 SEGMENT_MAGIC = 0x4B524F4654534146
 COUNTER_CELLS = {1: 29, 2: 29 + 10 + 32, 3: 29 + 10 + 32, 4: 29 + 10 + 32,  # + by_status[10], by_kind[32]
-                 5: 29 + 10 + 32 + 2 + 7}  # + streamed_responses(_aborted), the WebSocket block (7)
+                 5: 29 + 10 + 32 + 2 + 7 + 3 + 5 + 2 + 10 + 2}  # + streamed_responses(_aborted), the WebSocket block (7), the TLS block (handshakes .. ktls)
 HISTOGRAM_CELLS = {1: 0, 2: 64 + 30 * 64 + 1, 3: 64 + 30 * 64 + 1, 4: 64 + 30 * 64 + 1,  # buckets[1984], sum_ns
                    5: 64 + 30 * 64 + 1}
 INDEX_CAPACITY = {1: 0, 2: 0, 3: 256, 4: 256, 5: 256}  # retired_by_index entries after the slots

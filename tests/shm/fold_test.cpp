@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(gauge_table_marks_exactly_the_gauges) {
         for (std::size_t i = 0; i < f.length; ++i) BOOST_TEST(is_gauge_cell(f.cell + i) == f.gauge, f.name);
         gauges += f.gauge ? 1 : 0;
     }
-    BOOST_TEST(gauges == 5u);  // connections_active, connections_idle, fibers_live, fibers_idle, websockets_open
+    BOOST_TEST(gauges == 6u);  // connections_active, connections_idle, fibers_live, fibers_idle, websockets_open, tls_ktls
     BOOST_TEST(!is_gauge_cell(counter_cells));
 }
 
