@@ -2,7 +2,8 @@
 # fastfork against nginx and fasthttp on this machine, through ../shared/bench (see its README):
 # one worker each (fastfork --single-process), then two workers each (fastfork's master).
 # After each comparison, wrk's latency (p50, p99; every scenario but pipe16, where wrk's figure
-# is invalid) per server, median (min–max) over the rounds, from the same runs.
+# is invalid) per server, median (min–max) over the rounds, from the same runs; then issue 11's
+# goals table (bench/goals.py) with every round's ratio.
 # Usage: bench/compare.sh [ROUNDS [COMPARE.SH OPTIONS]]   (default 3; about 10 minutes per worker
 #        count). FF_COMPARE_WORKERS="2" runs only the given worker counts. The JSON lines go to
 #        ${TMPDIR:-/tmp}/fastfork-bench/fastfork-compare-TIME-wN.jsonl (named on stderr).
@@ -31,5 +32,8 @@ for workers in ${FF_COMPARE_WORKERS:-1 2}; do
   echo
   echo "### Latency, $workers worker(s) (wrk --latency)"
   python3 "$shared/tables.py" --results "$out" | awk '/^\*\*Latency/ {on = 1} /^\*\*Errors/ {on = 0} on'
+  echo
+  echo "### Issue 11's goals (stated for 2 workers), $workers worker(s)"
+  python3 bench/goals.py "$out"
 done
 exit "$status"
