@@ -3,18 +3,20 @@
 at once, in one serving process (`fastfork --single-process`), for several `stack_size` values.
 
 For each stack size a fresh server is started and serves a mix of built-in routes and a static
-file (gzipped on the fly too) one request at a time, so one fiber serves them all: its touched
-stack pages are the deepest stack that mix needs ("deepest stack" in the table). Then the
+file (gzipped on the fly too) one request at a time; the most touched pages of any one stack are
+the deepest stack that mix needs ("deepest stack" in the table). Then the
 N connections are opened and their requests sent, the script waits until /healthz counts N+1
 live fibers (the N sleepers and /healthz's own) and 1 s more, and reads Pss and Rss from
 /proc/PID/smaps_rollup and VmPTE (page tables, kernel memory) from /proc/PID/status: after −
 before, ÷ N. The sleep is long enough to outlast the measurement; every response is then read
 and must be `200` with `slept S ms`, or the script exits 1 (a measurement never counts errors).
-Idle connections themselves cost < 0.5 KiB each (../shared/bench's idle-memory figure), so
-the rest is the fiber: its touched stack pages and its bookkeeping.
+An idle connection costs < 0.5 KiB (../shared/bench's idle-memory figure); the rest is what a
+request in flight holds: its exchange and read buffer, and its fiber's touched stack pages (the
+Pss of the stack mappings alone is reported apart).
 
 Loopback only; each server is stopped by PID; bounded by the sleep (default 10 s) plus about
-5 s per stack size. Raises RLIMIT_NOFILE for itself and the server (as root, the hard limit too).
+5 s per stack size. Raises RLIMIT_NOFILE for itself and the server (the hard limit too, with
+CAP_SYS_RESOURCE).
 
 usage: bench/suspended.py [--bin build/master/fastfork] [--conns 10000] [--sleep-ms 10000]
                           [--stacks 16KiB,32KiB,64KiB,128KiB] [--port 18390] [--json FILE]
@@ -41,11 +43,10 @@ def raise_nofile(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft >= needed:
         return
-    if hard < needed and os.geteuid() == 0:
-        hard = needed
-    if hard < needed:
-        sys.exit(f"suspended: need {needed} open files, the hard limit is {hard} (ulimit -Hn)")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, max(hard, needed)))
+    except (ValueError, OSError):  # raising the hard limit needs CAP_SYS_RESOURCE
+        sys.exit(f"suspended: need {needed} open files, the hard limit is {hard} (ulimit -Hn; fewer --conns)")
 
 
 def stack_bytes(text: str) -> int:
@@ -57,23 +58,30 @@ def stack_bytes(text: str) -> int:
     return max((size + page - 1) // page * page, 4 * page)
 
 
-def stack_pss(pid: int, usable: int) -> int:
-    """Pss of the fiber stacks: the read-write anonymous mappings of exactly the stack's size,
-    each just above its PROT_NONE guard page (so the kernel never merges two of them)."""
-    total, in_stack = 0, False
+def stack_pss(pid: int, usable: int) -> tuple:
+    """(Pss of the fiber stacks, Pss of the deepest one). A stack is an unnamed read-write
+    anonymous mapping of exactly the stack's size that starts where a one-page PROT_NONE mapping
+    (its guard) ends; the guard keeps the kernel from merging it with a neighbour."""
+    page = os.sysconf("SC_PAGESIZE")
+    total, deepest, in_stack, prev = 0, 0, False, None
     with open(f"/proc/{pid}/smaps") as f:
         for line in f:
-            m = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)", line)
+            m = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(\S*)", line)
             if m:
-                lo, hi = int(m.group(1), 16), int(m.group(2), 16)
-                in_stack = m.group(3) == "rw-p" and m.group(4) == "0" and hi - lo == usable
+                lo, hi, perms = int(m.group(1), 16), int(m.group(2), 16), m.group(3)
+                guarded = prev is not None and prev[2] == "---p" and prev[1] == lo and prev[1] - prev[0] == page
+                in_stack = perms == "rw-p" and m.group(4) == "0" and not m.group(5) and hi - lo == usable and guarded
+                prev = (lo, hi, perms)
             elif in_stack and line.startswith("Pss:"):
-                total += int(line.split()[1]) * 1024
-    return total
+                pss = int(line.split()[1]) * 1024
+                total += pss
+                deepest = max(deepest, pss)
+    return total, deepest
 
 
 def memory(pid: int, usable: int) -> dict:
-    out = {"stack_pss": stack_pss(pid, usable)}
+    out = {}
+    out["stack_pss"], out["deepest_stack"] = stack_pss(pid, usable)
     with open(f"/proc/{pid}/smaps_rollup") as f:
         for line in f:
             key, _, rest = line.partition(":")
@@ -114,7 +122,7 @@ def make_root() -> str:
 
 
 def run_mix(port: int) -> None:
-    """One request at a time, so the same fiber serves every one and keeps its deepest pages."""
+    """One request at a time; the fibers keep the deepest pages they touched (until trimmed)."""
     for path, gzip in DEPTH_MIX:
         headers = {"Accept-Encoding": "gzip"} if gzip else {}
         try:
@@ -127,14 +135,16 @@ def run_mix(port: int) -> None:
 
 
 def start(binary: str, port: int, stack: str, root: str) -> subprocess.Popen:
+    """The server, its error log in ROOT/error.log (a file: a pipe nobody reads could fill)."""
     # concurrency and max_connections stay at their defaults (262144, 100000): both above N.
     proc = subprocess.Popen([binary, "--single-process", "--listen", f"127.0.0.1:{port}", "--stack-size", stack,
                              "--root", root, "--log-level", "warn"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+                            stderr=open(os.path.join(root, "error.log"), "ab"))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            sys.exit(f"suspended: fastfork exited ({proc.returncode}): {proc.stderr.read().decode()}")
+            with open(os.path.join(root, "error.log")) as f:
+                sys.exit(f"suspended: fastfork exited ({proc.returncode}): {f.read()}")
         try:
             get(port, "/plaintext")
             return proc
@@ -209,9 +219,6 @@ def measure(binary: str, port: int, stack: str, n: int, sleep_ms: int, root: str
         run_mix(port)  # the first fiber and its stack exist before "before"
         time.sleep(0.5)
         before = memory(proc.pid, stack_bytes(stack))
-        h = healthz(port)
-        if h["fibers_live"] + h["fibers_idle"] > 2:
-            sys.exit("suspended: the request mix used more than one fiber; its stack depth is unknown")
         request = f"GET /sleep?ms={sleep_ms} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
         t0 = time.monotonic()
         socks = open_sleepers(port, n, request)
@@ -237,7 +244,7 @@ def measure(binary: str, port: int, stack: str, n: int, sleep_ms: int, root: str
         return {"stack_size": stack, "conns": n, "fibers_live": h["fibers_live"], "open_s": round(opened, 2),
                 "pss_per_req": (after["pss"] - before["pss"]) / n, "rss_per_req": (after["rss"] - before["rss"]) / n,
                 "pte_per_req": (after["pte"] - before["pte"]) / n,
-                "mix_stack_depth": before["stack_pss"],
+                "mix_stack_depth": before["deepest_stack"],
                 "stack_pss_per_req": (after["stack_pss"] - before["stack_pss"]) / n, "maps_per_req": (after["maps"] - before["maps"]) / n,
                 "pss_before": before["pss"], "pss_after": after["pss"]}
     finally:
