@@ -42,7 +42,7 @@ void sleep_route(http::request_ctx& ctx) {
 
 void healthz_route(http::request_ctx& ctx, const worker::server* srv) {
     ctx.set_content_type(application_json);
-    ctx.add_header("Cache-Control", "no-store");
+    ctx.add_trusted_header("Cache-Control", "no-store");
     // A load balancer outside status_allow learns that the worker is up, not its pid or load.
     if (!may_see_status(ctx)) {
         ctx.set_body_static("{\"status\":\"ok\"}\n");
@@ -76,13 +76,13 @@ shm::snapshot take_stats(const worker::server& srv) {
 
 void metrics_route(http::request_ctx& ctx, const worker::server& srv) {
     ctx.set_content_type(shm::prometheus_content_type);
-    ctx.add_header("Cache-Control", "no-store");
+    ctx.add_trusted_header("Cache-Control", "no-store");
     ctx.set_body(shm::render_prometheus(take_stats(srv)));
 }
 
 void stats_route(http::request_ctx& ctx, const worker::server& srv) {
     ctx.set_content_type(application_json);
-    ctx.add_header("Cache-Control", "no-store");
+    ctx.add_trusted_header("Cache-Control", "no-store");
     ctx.set_body(shm::render_json(take_stats(srv)));
 }
 

@@ -187,12 +187,12 @@ bool compressor::maybe_compress(const http::request& req, http::response& resp) 
 
     // RFC 9110 §12.5.5: the response varies with Accept-Encoding whether or not this client
     // gets the compressed form, so caches must key on it either way.
-    resp.add_header("Vary", "Accept-Encoding");
+    resp.add_trusted_header("Vary", "Accept-Encoding");
     if (!accepts_gzip(req.headers.get(http::field::accept_encoding))) return false;
     std::string_view gz;
     if (!try_gzip(body, gz)) return false;
     resp.set_body(gz);
-    resp.add_header("Content-Encoding", "gzip");
+    resp.add_trusted_header("Content-Encoding", "gzip");
     return true;
 }
 

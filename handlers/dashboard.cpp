@@ -50,7 +50,7 @@ dashboard_page make_dashboard_page(std::string_view stats_path) {
 void dashboard_route(http::request_ctx& ctx) {
     if (ctx.method() != http::method::get && ctx.method() != http::method::head) {
         ctx.set_status(405);
-        ctx.add_header("Allow", "GET, HEAD");
+        ctx.add_trusted_header("Allow", "GET, HEAD");
         ctx.set_content_type("text/plain");
         ctx.set_body_static("405 the dashboard answers GET and HEAD only\n");
         return;
@@ -64,8 +64,8 @@ void dashboard_route(http::request_ctx& ctx) {
         page = make_dashboard_page(stats_path);
         built_for = stats_path;
     }
-    ctx.add_header("ETag", page.etag);
-    ctx.add_header("Cache-Control", "no-cache");
+    ctx.add_trusted_header("ETag", page.etag);
+    ctx.add_trusted_header("Cache-Control", "no-cache");
     // RFC 9110 §13.1.2: If-None-Match uses the weak comparison.
     if (const std::string_view inm = ctx.header(http::field::if_none_match);
         !inm.empty() && http::etag_list_matches(inm, page.etag, true)) {

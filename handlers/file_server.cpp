@@ -73,6 +73,7 @@ struct file_server::entry {
 
     std::string key;  // root-relative path, "" = the root
     kind_t kind = kind_t::missing;
+    std::string_view mime;  // the original's media type (static storage), found once per load
     variant files[3];  // indexed by http::content_coding: identity, gzip, br
     gzip_t gzip = gzip_t::off;
     std::shared_ptr<const std::string> gzip_bytes;  // set when gzip == ready
@@ -243,13 +244,14 @@ struct file_server::load_job {
             return;
         }
         e->kind = kind_t::file;
+        e->mime = http::mime_type_for_path(e->key);
         fill(e->files[static_cast<int>(http::content_coding::identity)], fd, st, {});
         if (fs->precompressed_) load_siblings(st);
         const file_server::entry::variant& original = e->files[static_cast<int>(http::content_coding::identity)];
         // A .gz sibling wins over compressing: it is usually smaller (made offline at -9) and costs nothing.
         if (fs->gzip_ && !e->files[static_cast<int>(http::content_coding::gzip)].present && original.size > 0 &&
             original.size >= fs->gzip_min_length_ && original.size <= file_server::gzip_max_size &&
-            compressor::is_compressible_type(http::mime_type_for_path(e->key)))
+            compressor::is_compressible_type(e->mime))
             e->gzip = file_server::entry::gzip_t::pending;
     }
 
@@ -553,7 +555,7 @@ file_server::entry* file_server::lookup(http::request_ctx& ctx, std::string_view
 bool file_server::try_serve(http::request_ctx& ctx, std::string_view rest) {
     if (ctx.method() != http::method::get && ctx.method() != http::method::head) {
         ctx.set_status(405);
-        ctx.add_header("Allow", "GET, HEAD");
+        ctx.add_trusted_header("Allow", "GET, HEAD");
         ctx.set_content_type(text_plain);
         ctx.set_body_static(http::status_body(405));
         return true;
@@ -663,7 +665,7 @@ bool file_server::answer_file(http::request_ctx& ctx, entry* e) {
     if (has_gzip || has_br || gzip_on_the_fly) {
         coding = http::choose_coding(ctx.header(field::accept_encoding), has_br, has_gzip || gzip_on_the_fly);
         // RFC 9110 §12.5.5: the choice depended on Accept-Encoding, whichever way it went.
-        ctx.add_header("Vary", "Accept-Encoding");
+        ctx.add_trusted_header("Vary", "Accept-Encoding");
     }
     // The representation to send: a file on disk (original or sibling), or the gzip bytes kept
     // in the entry. Ranges of the latter are not offered (RFC 9110 §14.2 lets a server ignore
@@ -678,8 +680,8 @@ bool file_server::answer_file(http::request_ctx& ctx, entry* e) {
     const entry::variant& v = e->files[static_cast<int>(from_gzip_bytes ? content_coding::identity : coding)];
     const std::string_view etag = from_gzip_bytes ? std::string_view(e->gzip_etag, e->gzip_etag_len) : v.etag_view();
     const std::uint64_t size = from_gzip_bytes ? e->gzip_bytes->size() : v.size;
-    ctx.add_header("ETag", etag);
-    ctx.add_header("Last-Modified", v.last_modified_view());
+    ctx.add_trusted_header("ETag", etag);
+    ctx.add_trusted_header("Last-Modified", v.last_modified_view());
 
     http::preconditions pre;
     pre.if_match = ctx.header(field::if_match);
@@ -700,7 +702,7 @@ bool file_server::answer_file(http::request_ctx& ctx, entry* e) {
 
     http::range_result r{http::range_kind::full, 0, size};
     if (!from_gzip_bytes) {
-        ctx.add_header("Accept-Ranges", "bytes");
+        ctx.add_trusted_header("Accept-Ranges", "bytes");
         // RFC 9110 §14.2: GET is the only method with defined range handling.
         if (const std::string_view range = ctx.header(field::range); is_get && !range.empty())
             r = http::evaluate_range(range, ctx.header(field::if_range), etag, static_cast<std::time_t>(v.mtime),
@@ -708,17 +710,17 @@ bool file_server::answer_file(http::request_ctx& ctx, entry* e) {
     }
     char content_range[http::max_content_range_size];
     if (r.kind == http::range_kind::unsatisfiable) {
-        ctx.add_header("Content-Range", http::format_content_range(r, v.size, content_range));
+        ctx.add_trusted_header("Content-Range", http::format_content_range(r, v.size, content_range));
         answer_status(ctx, 416);
         return true;
     }
     if (r.kind == http::range_kind::partial) {
         ctx.set_status(206);
-        ctx.add_header("Content-Range", http::format_content_range(r, v.size, content_range));
+        ctx.add_trusted_header("Content-Range", http::format_content_range(r, v.size, content_range));
     }
-    if (coding != content_coding::identity) ctx.add_header("Content-Encoding", http::coding_name(coding));
+    if (coding != content_coding::identity) ctx.add_trusted_header("Content-Encoding", http::coding_name(coding));
     // The original's type, also for a sibling: a.css.gz is sent as text/css with Content-Encoding.
-    ctx.set_content_type(http::mime_type_for_path(e->key));
+    ctx.set_content_type(e->mime);
     http::response& resp = ctx.response();
     if (from_gzip_bytes)
         resp.set_body_static(*e->gzip_bytes);
@@ -776,7 +778,7 @@ void file_server::answer_listing(http::request_ctx& ctx, std::string_view rel) {
     }
     html += "</table>\n</body></html>\n";
     ctx.set_content_type(text_html);
-    ctx.add_header("Cache-Control", "no-cache");
+    ctx.add_trusted_header("Cache-Control", "no-cache");
     ctx.set_body(html);
 }
 

@@ -127,7 +127,7 @@ bool welcome_page(http::request_ctx& ctx, std::string_view rest) {
     if (!rest.empty() && rest != "/") return false;
     if (ctx.method() != http::method::get && ctx.method() != http::method::head) {
         ctx.set_status(405);
-        ctx.add_header("Allow", "GET, HEAD");
+        ctx.add_trusted_header("Allow", "GET, HEAD");
         ctx.set_content_type("text/plain; charset=utf-8");
         ctx.set_body_static(http::status_body(405));
         return true;
@@ -138,7 +138,7 @@ bool welcome_page(http::request_ctx& ctx, std::string_view rest) {
     append_stats(html, ctx);
     html += page_tail;
     ctx.set_content_type("text/html; charset=utf-8");
-    ctx.add_header("Cache-Control", "no-store");
+    ctx.add_trusted_header("Cache-Control", "no-store");
     ctx.set_body(html);
     return true;
 }

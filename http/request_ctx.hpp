@@ -75,6 +75,10 @@ public:
     void set_status(unsigned code) noexcept { response_.set_status(code); }
     void set_content_type(std::string_view t) noexcept { response_.set_content_type(t); }
     void add_header(std::string_view name, std::string_view value) { response_.add_header(name, value); }
+    /// See response::add_trusted_header: for lines the server spells and formats itself.
+    void add_trusted_header(http::header_name name, std::string_view value) {
+        response_.add_trusted_header(name, value);
+    }
     void set_body(std::string_view b) { response_.set_body(b); }
     void append_body(std::string_view b) { response_.append_body(b); }
     void set_body_static(std::string_view b) noexcept { response_.set_body_static(b); }

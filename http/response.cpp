@@ -103,6 +103,17 @@ void response::add_header(std::string_view name, std::string_view value) {
     headers_.commit(static_cast<std::size_t>(p - begin));
 }
 
+void response::add_trusted_header(header_name name, std::string_view value) {
+    assert(is_sendable_field_value(value) && "a trusted header value carries CR, LF or NUL");
+    const std::string_view n = name.view();
+    char* const begin = headers_.prepare(n.size() + 2 + value.size() + 2);
+    char* p = put(begin, n);
+    p = put(p, ": ");
+    p = put(p, value);
+    p = put(p, crlf);
+    headers_.commit(static_cast<std::size_t>(p - begin));
+}
+
 void response::set_body(std::string_view data) {
     file_fd_ = -1;
     if (!static_body_ && points_into(body_, data)) {

@@ -6,8 +6,42 @@
 #include <string_view>
 
 #include "http/byte_buffer.hpp"
+#include "http/rfc9110.hpp"
 
 namespace fastfork::http {
+
+/// A header name the program spells itself, checked when it is compiled: `"ETag"` converts to
+/// one, `"Bad Name"` (not an RFC 9110 token) or a name the writer owns (Date, Server,
+/// Content-Length, Transfer-Encoding, Connection) fails the build. What add_trusted_header takes,
+/// so the server's own lines pay for no check at run time.
+class header_name {
+public:
+    // consteval: a name that fails the check throws during constant evaluation, a compile error.
+    consteval header_name(const char* literal) : name_(literal) {  // NOLINT: implicit by design
+        if (!is_token(name_)) throw "header_name: not an RFC 9110 token";
+        if (is_writer_owned(name_)) throw "header_name: the writer sends this header itself";
+    }
+    [[nodiscard]] constexpr std::string_view view() const noexcept { return name_; }
+
+private:
+    static constexpr bool is_writer_owned(std::string_view n) noexcept {
+        for (std::string_view owned : {"Date", "Server", "Content-Length", "Transfer-Encoding", "Connection"}) {
+            if (n.size() != owned.size()) continue;
+            bool same = true;
+            for (std::size_t i = 0; i < n.size() && same; ++i) same = (n[i] | 0x20) == (owned[i] | 0x20);
+            if (same) return true;
+        }
+        return false;
+    }
+    std::string_view name_;
+};
+
+/// Whether `value` may be sent as a field value as it is: no CR, LF or NUL (RFC 9110 §5.5).
+[[nodiscard]] constexpr bool is_sendable_field_value(std::string_view value) noexcept {
+    for (char c : value)
+        if (c == '\r' || c == '\n' || c == '\0') return false;
+    return true;
+}
 
 /// What a handler sets. Pooled inside request_ctx: reset() keeps the buffers' capacity.
 class response {
@@ -23,7 +57,14 @@ public:
 
     /// Adds a header line. Date, Server, Content-Length, Transfer-Encoding and Connection are the
     /// writer's; adding them here is a programmer error (they would be sent twice).
+    /// Handler input goes through here: a name that is not a token is dropped, CR, LF and NUL
+    /// in the value become spaces, so a value taken from a request cannot split the response.
     void add_header(std::string_view name, std::string_view value);
+    /// The server's own lines (the file server's ETag, Last-Modified, Content-Range, the
+    /// compressor's Vary…): the name is checked at compile time (header_name), and the caller
+    /// vouches for the value, a constant or one it formatted itself with no CR, LF or NUL
+    /// (asserted in debug builds, which run the whole test suite). No per-byte work.
+    void add_trusted_header(header_name name, std::string_view value);
     /// The serialized extra header lines ("Name: value\r\n"…).
     [[nodiscard]] std::string_view extra_headers() const noexcept { return headers_.view(); }
 

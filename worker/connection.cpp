@@ -432,7 +432,8 @@ void connection::notify_completed(unsigned status, std::uint64_t bytes) noexcept
     }
     if (ex_ && ex_->head_size != 0) {  // else the head was never parsed: no request line
         r.request = &ex_->parser.get();
-        const std::uint64_t now = shm::monotonic_ns();
+        // The histogram's reading when record_latency ran (it did for every handler response).
+        const std::uint64_t now = ex_->answered_ns != 0 ? ex_->answered_ns : srv_->clock().now_ns();
         r.duration_us = now > ex_->head_done_ns ? (now - ex_->head_done_ns) / 1000 : 0;
     }
     srv_->notify_completed(r);

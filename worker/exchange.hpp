@@ -24,7 +24,8 @@ struct exchange {
     http::request_ctx ctx;
     http::byte_buffer body;          // decoded body when it could not be decoded in place
     std::size_t head_size = 0;       // bytes of the head in the read buffer
-    std::uint64_t head_done_ns = 0;  // shm::monotonic_ns() when the head was parsed: latency's start
+    std::uint64_t head_done_ns = 0;  // loop_clock reading when the head was parsed: latency's start
+    std::uint64_t answered_ns = 0;   // when record_latency ran (0: not yet): latency's end
     uv_write_t write_req{};
 
     /// Ready for the next request; keeps every buffer's capacity.
@@ -34,6 +35,7 @@ struct exchange {
         body.clear();
         head_size = 0;
         head_done_ns = 0;
+        answered_ns = 0;
     }
 };
 

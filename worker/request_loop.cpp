@@ -87,8 +87,8 @@ connection::next_step connection::serve_one() {
     if (!run_handler(req)) {
         // Nothing of this response was sent yet (responses are serialized after the handler).
         shm::add(srv_->counters().handler_exceptions);
-        answer_error(500);
         record_latency();
+        answer_error(500);
         flush_and_close();
         return next_step::closed;
     }
@@ -313,17 +313,17 @@ bool connection::send_file_body(const http::response& resp) noexcept {
 
 void connection::mark_head_done() noexcept {
     // Observers (the access log) report the same duration as the latency histogram.
-    if (shm::stats_enabled || srv_->has_observers()) ex_->head_done_ns = shm::monotonic_ns();
+    if (shm::stats_enabled || srv_->has_observers()) ex_->head_done_ns = srv_->clock().recent_ns();
 }
 
 void connection::record_latency() noexcept {
     // Measured from the parsed head to the response serialized into the write buffer, not to
     // the socket write: a pipelined batch is written once, after its last response, and the
-    // kernel's send buffer is not the server's latency. One clock read here, one at the head.
-    if constexpr (shm::stats_enabled) {
-        const std::uint64_t now = shm::monotonic_ns();
-        srv_->latency().record(now > ex_->head_done_ns ? now - ex_->head_done_ns : 0);
-    }
+    // kernel's send buffer is not the server's latency. One clock read here; the head's start
+    // reuses the latest one (worker/loop_clock.hpp). The access log reports the same reading.
+    if (shm::stats_enabled || srv_->has_observers()) ex_->answered_ns = srv_->clock().now_ns();
+    if constexpr (shm::stats_enabled)
+        srv_->latency().record(ex_->answered_ns > ex_->head_done_ns ? ex_->answered_ns - ex_->head_done_ns : 0);
 }
 
 }  // namespace fastfork::worker

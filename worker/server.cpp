@@ -74,6 +74,7 @@ server::server(const options& opts, handler h, shm::worker_counters* counters, s
     if (int rc = uv_loop_init(&loop_); rc != 0)
         throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(rc));
     fibers_ = std::make_unique<fiber_pool>(&loop_, opts_, *counters_);
+    clock_.attach(&loop_);
     uv_timer_init(&loop_, &sweep_timer_);
     sweep_timer_.data = this;
     for (uv_signal_t* s : {&sig_term_, &sig_quit_, &sig_int_, &sig_usr1_}) {

@@ -20,6 +20,7 @@
 #include "worker/extension.hpp"
 #include "worker/fiber_pool.hpp"
 #include "worker/listener.hpp"
+#include "worker/loop_clock.hpp"
 #include "worker/options.hpp"
 #include "worker/timeout_list.hpp"
 #include "worker/wait_kind.hpp"
@@ -111,6 +112,8 @@ public:
     [[nodiscard]] buffer_pool& buffers() noexcept { return buffers_; }
     [[nodiscard]] exchange_pool& exchanges() noexcept { return exchanges_; }
     [[nodiscard]] shm::latency_histogram& latency() noexcept { return *latency_; }
+    /// The latency clock: one reading per answered request, one per loop iteration at most.
+    [[nodiscard]] loop_clock& clock() noexcept { return clock_; }
     /// The Date header's value, recomputed at most once a second.
     [[nodiscard]] std::string_view http_date() noexcept;
     /// Moves `c` (a connection) to the back of the timeout list of `kind`, stamped with the
@@ -178,6 +181,7 @@ private:
     buffer_pool buffers_;
     exchange_pool exchanges_;
     http::date_cache date_;
+    loop_clock clock_;
     std::vector<std::unique_ptr<listener>> listeners_;
     uv_timer_t sweep_timer_{};
     uv_signal_t sig_term_{}, sig_quit_{}, sig_int_{}, sig_usr1_{};

@@ -380,6 +380,29 @@ BOOST_AUTO_TEST_CASE(header_values_cannot_inject_lines) {
     BOOST_TEST(!r.has("Set-Cookie"));
 }
 
+BOOST_AUTO_TEST_CASE(trusted_headers_are_sent_like_checked_ones_in_order) {
+    // The server's own lines (add_trusted_header) and handler lines (add_header) share one list:
+    // same bytes, in the order they were added.
+    response resp;
+    resp.add_trusted_header("ETag", "\"5f-1a\"");
+    resp.add_header("X-Handler", "1");
+    resp.add_trusted_header("Accept-Ranges", "bytes");
+    BOOST_TEST(resp.extra_headers() == "ETag: \"5f-1a\"\r\nX-Handler: 1\r\nAccept-Ranges: bytes\r\n");
+    const auto r = parse_response(write(resp, http11()).bytes);
+    BOOST_TEST_REQUIRE(r.ok);
+    BOOST_TEST(r.get("ETag") == "\"5f-1a\"");
+    BOOST_TEST(r.get("Accept-Ranges") == "bytes");
+}
+
+BOOST_AUTO_TEST_CASE(sendable_field_values_exclude_cr_lf_and_nul) {
+    // What add_trusted_header asserts in debug builds.
+    BOOST_TEST(is_sendable_field_value("W/\"abc\", bytes 0-9/100"));
+    BOOST_TEST(is_sendable_field_value(""));
+    BOOST_TEST(!is_sendable_field_value("a\r\nSet-Cookie: x=1"));
+    BOOST_TEST(!is_sendable_field_value("a\nb"));
+    BOOST_TEST(!is_sendable_field_value(std::string_view("a\0b", 3)));
+}
+
 BOOST_AUTO_TEST_CASE(server_and_date_are_omitted_when_empty) {
     response resp;
     resp.set_body("x");
