@@ -31,9 +31,11 @@ for workers in ${FF_COMPARE_WORKERS:-1 2}; do
     --cmd "$cmd" "$@" || status=$?
   echo
   echo "### Latency, $workers worker(s) (wrk --latency)"
+  echo
   python3 "$shared/tables.py" --results "$out" | awk '/^\*\*Latency/ {on = 1} /^\*\*Errors/ {on = 0} on'
   echo
   echo "### Issue 11's goals (stated for 2 workers), $workers worker(s)"
+  echo
   python3 bench/goals.py "$out"
 done
 exit "$status"
