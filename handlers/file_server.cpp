@@ -74,7 +74,7 @@ struct file_server::entry {
     std::string key;  // root-relative path, "" = the root
     kind_t kind = kind_t::missing;
     std::string_view mime;  // the original's media type (static storage), found once per load
-    variant files[3];  // indexed by http::content_coding: identity, gzip, br
+    variant files[3];       // indexed by http::content_coding: identity, gzip, br
     gzip_t gzip = gzip_t::off;
     std::shared_ptr<const std::string> gzip_bytes;  // set when gzip == ready
     char gzip_etag[http::max_etag_size] = {};       // the original's tag with "-gzip"
