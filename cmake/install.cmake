@@ -7,6 +7,7 @@
 set(FF_INSTALL_LIBRARIES
   ff_http
   ff_websocket
+  ff_tls
   ff_shm
   ff_worker
   ff_handlers
@@ -44,6 +45,8 @@ set(FF_PUBLIC_HEADERS
   http/method.hpp
   http/response.hpp
   http/uri.hpp
+  http/stream.hpp
+  tls/options.hpp
 )
 set(FF_INCLUDE_DIR ${CMAKE_INSTALL_INCLUDEDIR}/fastfork)
 
@@ -66,7 +69,7 @@ add_library(fastfork_static STATIC ${ff_objects})
 foreach(t fastfork_shared fastfork_static)
   target_include_directories(${t} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
                                          $<INSTALL_INTERFACE:${FF_INCLUDE_DIR}>)
-  target_link_libraries(${t} PUBLIC ${ff_link_public} PRIVATE ZLIB::ZLIB)
+  target_link_libraries(${t} PUBLIC ${ff_link_public} PRIVATE ZLIB::ZLIB OpenSSL::SSL)
   target_compile_features(${t} PUBLIC cxx_std_20)
   set_target_properties(${t} PROPERTIES OUTPUT_NAME fastfork)
 endforeach()
