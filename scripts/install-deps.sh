@@ -14,9 +14,11 @@ packages=(
   prometheus                                         # promtool, and a real Prometheus scraping /metrics
   dpkg-dev fakeroot lintian man-db groff-base        # make deb: shlibdeps, checks, man pages
   python3-yaml                                       # the Kubernetes manifest test (/usr/bin/python3)
-  python3-websockets nodejs                          # WebSocket tests: python websockets and npm ws (npm comes with nodejs)
+  python3-websockets nodejs                          # WebSocket tests: python websockets and npm ws
   chromium                                           # the dashboard test's browser (large: ~100 MB)
 )
+# Debian's nodejs comes without npm (NodeSource's bundles it, and conflicts with Debian's npm).
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
