@@ -102,6 +102,17 @@ connection::next_step connection::serve_one() {
         return next_step::closed;
     }
 
+    if (tls_ && ctx.takeover()) {
+        // A hijacked stream (and so a WebSocket) writes to the socket itself, past the TLS
+        // record layer: refuse it rather than put plaintext on an encrypted connection.
+        FF_LOG_WARN("connection %llu: hijack/WebSocket over TLS is not supported yet: 501",
+                    static_cast<unsigned long long>(id_));
+        abandon_takeover();
+        record_latency();
+        answer_error(501);
+        flush_and_close();
+        return next_step::closed;
+    }
     const http::response& resp = ctx.response();
     http::write_options wo;
     wo.version_minor = req.version_minor;

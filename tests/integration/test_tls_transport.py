@@ -36,8 +36,12 @@ class Transport(unittest.TestCase):
             f.write(cls.big)
         port = free_port()
         cls.tls_port = free_port()
-        cls.server = MasterProcess(["--root", cls.root],
+        cls.server = MasterProcess([],
                                    config={"workers": 2, "header_timeout": "%ds" % HEADER_TIMEOUT_S,
+                                           "routes": [{"prefix": "/ws", "handler": "ws_echo"},
+                                                      {"prefix": "/plaintext", "handler": "plaintext"},
+                                                      {"prefix": "/metrics", "handler": "metrics"},
+                                                      {"prefix": "/", "root": cls.root}],
                                            "listen": ["127.0.0.1:%d" % port,
                                                       {"address": "127.0.0.1:%d" % cls.tls_port,
                                                        "tls": {"certificate": cls.cert, "key": cls.key}}]},
@@ -119,6 +123,25 @@ class Transport(unittest.TestCase):
         r = subprocess.run([OPENSSL, "s_client", "-connect", "127.0.0.1:%d" % self.tls_port, "-tls1_2", "-cipher",
                             "AES128-SHA"], input=b"", capture_output=True, timeout=30)
         self.assertNotEqual(r.returncode, 0, "a suite without forward secrecy was accepted")
+
+    def test_a_websocket_upgrade_over_tls_is_refused_not_sent_in_clear(self):
+        # The hijacked byte stream bypasses the record layer: until it does not, 501 and close.
+        with self.tls() as s:
+            s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            data = b""
+            while True:
+                try:
+                    chunk = s.recv(65536)
+                except (ssl.SSLError, ConnectionError):
+                    break
+                if not chunk:
+                    break
+                data += chunk
+            self.assertTrue(data.startswith(b"HTTP/1.1 501 "), data[:200])
+        with self.tls() as s:  # the plain routes still answer on the TLS port
+            s.sendall(b"GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertIn(b"200 OK", self.read_responses(s, 1))
 
     def test_plain_http_on_the_tls_port_gets_nginx_answer(self):
         t0 = time.monotonic()
