@@ -72,6 +72,27 @@ bool is_bodiless(unsigned code) noexcept {
     return code < 200 || code == 204 || code == 304;
 }
 
+/// The lines every response head starts with, buffered or streamed: status, Server, Date and
+/// Content-Type (the last three only when set).
+inline char* put_leading_lines(char* p, unsigned code, const write_options& opt, std::string_view type) noexcept {
+    p = put(p, status_line(code));
+    if (!opt.server.empty()) {
+        p = put(p, server_prefix);
+        p = put(p, opt.server);
+        p = put(p, crlf);
+    }
+    if (!opt.date.empty()) {
+        p = put(p, date_prefix);
+        p = put(p, opt.date);
+        p = put(p, crlf);
+    }
+    if (!type.empty()) {
+        p = put(p, content_type_prefix);
+        p = put(p, type);
+        p = put(p, crlf);
+    }
+    return p;
+}
 }  // namespace
 
 void response::set_content_type_copy(std::string_view type) {
@@ -219,22 +240,7 @@ bool write_response(const response& resp, const write_options& opt, byte_buffer&
     const std::size_t bound = fixed_overhead + opt.server.size() + opt.date.size() + type.size() + extra.size() +
                               (send_body ? body.size() : 0);
     char* const begin = out.prepare(bound);
-    char* p = put(begin, status_line(code));
-    if (!opt.server.empty()) {
-        p = put(p, server_prefix);
-        p = put(p, opt.server);
-        p = put(p, crlf);
-    }
-    if (!opt.date.empty()) {
-        p = put(p, date_prefix);
-        p = put(p, opt.date);
-        p = put(p, crlf);
-    }
-    if (!type.empty()) {
-        p = put(p, content_type_prefix);
-        p = put(p, type);
-        p = put(p, crlf);
-    }
+    char* p = put_leading_lines(begin, code, opt, type);
     if (chunked) {
         p = put(p, chunked_line);
     } else if (!bodiless_status && !close_delimited) {
@@ -286,22 +292,7 @@ stream_head write_stream_head(
     const std::string_view extra = resp.extra_headers();
     const std::size_t bound = fixed_overhead + opt.server.size() + opt.date.size() + type.size() + extra.size();
     char* const begin = out.prepare(bound);
-    char* p = put(begin, status_line(code));
-    if (!opt.server.empty()) {
-        p = put(p, server_prefix);
-        p = put(p, opt.server);
-        p = put(p, crlf);
-    }
-    if (!opt.date.empty()) {
-        p = put(p, date_prefix);
-        p = put(p, opt.date);
-        p = put(p, crlf);
-    }
-    if (!type.empty()) {
-        p = put(p, content_type_prefix);
-        p = put(p, type);
-        p = put(p, crlf);
-    }
+    char* p = put_leading_lines(begin, code, opt, type);
     if (framing == stream_framing::chunked) {
         p = put(p, chunked_line);
     } else if (framing == stream_framing::sized) {
