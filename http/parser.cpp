@@ -246,6 +246,15 @@ parser::result parser::feed(char* data, std::size_t size) noexcept {
     return on_partial(data, size);
 }
 
+// The position of the first byte in [from, to) that is neither a method character nor what may
+// end one (SP, or CR/LF of an empty or broken line), or npos: such a byte means no request line.
+static std::size_t first_byte_no_method_holds(const char* data, std::size_t from, std::size_t to) noexcept {
+    std::size_t i = from;
+    while (i < to && is_tchar(data[i])) ++i;
+    if (i < to && data[i] != ' ' && data[i] != '\r' && data[i] != '\n') return i;
+    return npos;
+}
+
 // Limits are checked before content so that a prefix that already exceeds a limit and the whole
 // line give the same error. Each limit is a byte position: the first byte past max_head, and the
 // first request-line byte past max_request_line; when both are crossed the earlier position wins
@@ -259,14 +268,12 @@ parser::result parser::on_partial(const char* data, std::size_t size) noexcept {
         if (pending > limits_.max_request_line) at_414 = line_start_ + limits_.max_request_line;
     }
     std::size_t at_431 = size > limits_.max_head ? limits_.max_head : npos;
-    if (!request_line_seen_ && at_414 == npos && at_431 == npos) {
-        // Bytes that cannot begin a request line (a TLS ClientHello, 0x16 0x03, on a plain
-        // port) are refused now rather than at a line end that may never come. Only a partial
-        // first line pays for this, and only up to the method's end: a complete head never does.
-        const char* p = data + line_start_;
-        const char* const end = data + size;
-        while (p < end && is_tchar(*p)) ++p;
-        if (p < end && *p != ' ' && *p != '\r' && *p != '\n') return fail(error::bad_method);
+    // Bytes that cannot begin a request line (a TLS ClientHello, 0x16 0x03, on a plain port)
+    // are refused now rather than at a line end that may never come; a position like the limits,
+    // so that the whole line and any prefix of it give the same error.
+    if (!request_line_seen_) {
+        const std::size_t at_400 = first_byte_no_method_holds(data, line_start_, size);
+        if (at_400 < at_414 && at_400 < at_431) return fail(error::bad_method);
     }
     if (at_414 == npos && at_431 == npos) return result{};
     error e = at_414 < at_431 ? error::request_line_too_long : error::header_too_large;
@@ -284,6 +291,10 @@ parser::result parser::on_line(char* data, std::size_t start, std::size_t lf, bo
     // RFC 6585 §5). max_head counts every byte up to and including the final CRLF, leading empty
     // lines too, so that they cannot be sent forever.
     std::size_t at_431 = lf >= limits_.max_head ? limits_.max_head : npos;
+    if (!request_line_seen_) {
+        const std::size_t at_400 = first_byte_no_method_holds(data, start, lf + 1);
+        if (at_400 < at_414 && at_400 < at_431) return fail(error::bad_method);
+    }
     if (at_414 != npos || at_431 != npos)
         return fail(at_414 < at_431 ? error::request_line_too_long : error::header_too_large);
 
