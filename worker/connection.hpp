@@ -177,6 +177,8 @@ private:
     void serve();  // lets only Boost.Context's forced_unwind escape
     next_step serve_one();
     bool answer_continue(const http::request& req) noexcept;  // false: refused or failed (closed)
+    /// The server's continue hook's status for `req` (100: go on); 500 when the hook throws.
+    unsigned continue_hook_verdict(const http::request& req) noexcept;
     bool read_body(std::string_view& body, std::size_t& consumed_in_place) noexcept;
     bool run_handler(const http::request& req);  // false: the handler or a filter threw
     bool keeps_alive(const http::request& req) const noexcept;

@@ -137,6 +137,15 @@ connection::next_step connection::serve_one() {
     return finish_connection(req);
 }
 
+unsigned connection::continue_hook_verdict(const http::request& req) noexcept {
+    try {
+        return srv_->continue_verdict(req);
+    } catch (const std::exception& e) {
+        FF_LOG_ERROR("continue hook threw: %s", e.what());
+        return 500;
+    }
+}
+
 bool connection::answer_continue(const http::request& req) noexcept {
     // RFC 9110 §10.1.1: answer 100 only when the body has not started to arrive, and only to
     // HTTP/1.1 clients; a refusal is a final status and the body is never read.
@@ -146,12 +155,7 @@ bool connection::answer_continue(const http::request& req) noexcept {
     if (req.framing == http::body_framing::content_length && req.content_length > srv_->opts().limits.max_body) {
         verdict = 413;  // known too large: do not invite an upload we would throw away
     } else {
-        try {
-            verdict = srv_->continue_verdict(req);
-        } catch (const std::exception& e) {
-            FF_LOG_ERROR("continue hook threw: %s", e.what());
-            verdict = 500;
-        }
+        verdict = continue_hook_verdict(req);
     }
     if (verdict != 100) {
         answer_error(verdict);

@@ -25,13 +25,7 @@ bool connection::prepare_streamed_body(const http::request& req, bool& send_cont
     if (!req.expect_continue || in_->size() != rd_ + ex_->head_size) return true;
     // The hook still decides first; max_body is the handler's to decide (it may raise it), so a
     // length over it is refused by the handler's first read, before any 100 Continue.
-    unsigned verdict = 100;
-    try {
-        verdict = srv_->continue_verdict(req);
-    } catch (const std::exception& e) {
-        FF_LOG_ERROR("continue hook threw: %s", e.what());
-        verdict = 500;
-    }
+    const unsigned verdict = continue_hook_verdict(req);
     if (verdict != 100) {
         answer_error(verdict);
         flush_and_close();
